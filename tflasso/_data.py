@@ -1,0 +1,94 @@
+"""From validated numpy/scipy arrays to the solver's inputs, and back.
+
+The intercept never reaches the solver: X and y are centred (with the sample
+weights) and the intercept is recovered afterwards as
+``y_offset - x_offset @ coef``, as scikit-learn does.
+"""
+
+import numpy as np
+import tensorflow as tf
+from scipy import sparse
+
+# Rows per block when accumulating the Gram matrix: bounds the temporary copy
+# made by centring a block to about 32 MB.
+_BLOCK_BYTES = 32 * 2**20
+# Above this many features the p x p Gram matrix is not worth building.
+_MAX_GRAM_FEATURES = 4096
+
+
+def normalise_weights(sample_weight, n_samples):
+    """Weights rescaled to sum to ``n_samples`` (None stays None)."""
+    if sample_weight is None:
+        return None
+    return sample_weight * (n_samples / sample_weight.sum())
+
+
+def offsets(X, y, sw, fit_intercept):
+    """Weighted column means of X and y, or zeros without an intercept."""
+    n, p = X.shape
+    if not fit_intercept:
+        return np.zeros(p, X.dtype), np.zeros(y.shape[1], X.dtype)
+    weights = np.ones(n) if sw is None else sw
+    # Means are accumulated in float64 whatever the input's precision.
+    x_offset = np.asarray(X.T @ weights, dtype=np.float64).ravel() / n
+    y_offset = weights @ y.astype(np.float64) / n
+    return x_offset.astype(X.dtype), y_offset.astype(X.dtype)
+
+
+def use_gram(X, precompute):
+    """Whether to solve from the Gram matrix: ``precompute`` or its 'auto' rule."""
+    if precompute == "auto":
+        n, p = X.shape
+        return not sparse.issparse(X) and n >= p and p <= _MAX_GRAM_FEATURES
+    return bool(precompute)
+
+
+def gram_problem(X, y, x_offset, y_offset, sw):
+    """``X^T X / n``, ``X^T y / n`` and ``||y||^2 / n`` of the centred, weighted data.
+
+    Always float64: the p x p problem is small, and float32 statistics
+    under-report the duality gap badly enough to stop the solver early.
+    Dense X is centred block by block (exact, and no full copy); sparse X is
+    centred by a rank-one correction.
+    """
+    n, p = X.shape
+    root = np.ones(n) if sw is None else np.sqrt(sw)
+    yc = (y - y_offset) * root[:, None]
+    if sparse.issparse(X):
+        Xw = sparse.diags(root) @ X
+        # (Xw - root x_offset^T)^T (Xw - root x_offset^T), expanded.
+        col_sums = np.asarray(Xw.T @ root, dtype=np.float64)
+        gram = (Xw.T @ Xw).toarray().astype(np.float64)
+        gram -= np.outer(col_sums, x_offset) + np.outer(x_offset, col_sums)
+        gram += np.outer(x_offset, x_offset) * (root @ root)
+        xty = np.asarray(Xw.T @ yc, dtype=np.float64) - np.outer(
+            x_offset, root @ yc
+        )
+    else:
+        gram = np.zeros((p, p))
+        xty = np.zeros((p, y.shape[1]))
+        rows = max(1, _BLOCK_BYTES // max(1, p * X.itemsize))
+        for start in range(0, n, rows):
+            block = X[start : start + rows] - x_offset
+            block *= root[start : start + rows, None].astype(X.dtype)
+            gram += block.T @ block
+            xty += block.T @ yc[start : start + rows]
+    yc = yc.astype(np.float64)
+    return gram / n, xty / n, np.einsum("ik,ik->k", yc, yc) / n
+
+
+def operator_problem(X, y, x_offset, y_offset, sw):
+    """The operator form's tensors: X (dense or sparse), offsets, weights, y."""
+    n = X.shape[0]
+    root = np.ones(n, X.dtype) if sw is None else np.sqrt(sw).astype(X.dtype)
+    y_weighted = ((y - y_offset) * root[:, None]).astype(X.dtype)
+    if sparse.issparse(X):
+        X = X.tocsr()
+        if not X.has_sorted_indices:
+            X = X.sorted_indices()
+        coo = X.tocoo()
+        indices = np.column_stack([coo.row, coo.col]).astype(np.int64)
+        X_tf = tf.SparseTensor(indices, coo.data, X.shape)
+    else:
+        X_tf = tf.convert_to_tensor(X)
+    return X_tf, x_offset, root, y_weighted

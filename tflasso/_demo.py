@@ -1,0 +1,57 @@
+"""The diabetes demo: tune alpha by cross-validation, compare with scikit-learn."""
+
+import time
+
+import numpy as np
+from sklearn.datasets import load_diabetes
+from sklearn.linear_model import Lasso as SklearnLasso
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from . import Lasso
+from ._reference import objective
+
+
+def _timed_fit(model, X, y, repeats=5):
+    """Fit ``repeats`` times; the model and the median wall time in ms."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.fit(X, y)
+        times.append(time.perf_counter() - start)
+    return model, 1e3 * float(np.median(times))
+
+
+def run(print_=print):
+    """Print the demo's report."""
+    data = load_diabetes()
+    X, y = data.data, data.target
+    grid = {"lasso__alpha": np.logspace(-3, 1, 20)}
+    cv = KFold(5, shuffle=True, random_state=0)
+    search = GridSearchCV(make_pipeline(StandardScaler(), Lasso()), grid, cv=cv)
+    start = time.perf_counter()
+    search.fit(X, y)
+    elapsed = time.perf_counter() - start
+    alpha = search.best_params_["lasso__alpha"]
+    print_(
+        f"GridSearchCV over {len(grid['lasso__alpha'])} alphas x 5 folds on the "
+        f"diabetes data ({X.shape[0]} x {X.shape[1]}): {elapsed:.2f} s"
+    )
+    print_(f"best alpha = {alpha:.4g}, cross-validated R^2 = {search.best_score_:.4f}\n")
+
+    Xs = StandardScaler().fit_transform(X)
+    ours, ours_ms = _timed_fit(Lasso(alpha=alpha), Xs, y)
+    theirs, theirs_ms = _timed_fit(SklearnLasso(alpha=alpha), Xs, y)
+    print_(f"{'':>12} {'tflasso':>12} {'sklearn':>12}")
+    for name, a, b in zip(data.feature_names, ours.coef_, theirs.coef_):
+        print_(f"{name:>12} {a:12.4f} {b:12.4f}")
+    rows = [
+        ("intercept", ours.intercept_, theirs.intercept_, ".4f"),
+        ("exact zeros", (ours.coef_ == 0).sum(), (theirs.coef_ == 0).sum(), "d"),
+        ("objective", objective(Xs, y, ours.coef_, ours.intercept_, alpha),
+         objective(Xs, y, theirs.coef_, theirs.intercept_, alpha), ".6f"),
+        ("fit ms", ours_ms, theirs_ms, ".2f"),
+    ]
+    for label, a, b, fmt in rows:
+        print_(f"{label:>12} {a:12{fmt}} {b:12{fmt}}")
