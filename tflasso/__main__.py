@@ -1,4 +1,4 @@
-"""``python -m tflasso``: the command line (for now, the diabetes demo)."""
+"""``python -m tflasso`` and the ``tflasso`` console script (see ``_cli.py``)."""
 
 import os
 import sys
@@ -6,18 +6,13 @@ import sys
 
 def main(argv=None):
     """Run the command line; returns the process exit code."""
-    argv = sys.argv[1:] if argv is None else argv
     # An application, unlike the library, may choose its log level: hide
-    # TensorFlow's start-up banner unless the user asked for it.
+    # TensorFlow's start-up banner unless the user asked for it. It must be
+    # set before TensorFlow is imported; ``_cli`` imports it only when needed.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if argv in ([], ["demo"]):
-        from ._demo import run
+    from ._cli import main as cli_main
 
-        run()
-        return 0
-    print(f"tflasso: unknown command {' '.join(argv)!r}; try 'tflasso demo'",
-          file=sys.stderr)
-    return 2
+    return cli_main(sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == "__main__":
