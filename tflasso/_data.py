@@ -12,8 +12,8 @@ from scipy import sparse
 # Rows per block when accumulating the Gram matrix: bounds the temporary copy
 # made by centring a block to about 32 MB.
 _BLOCK_BYTES = 32 * 2**20
-# Above this many features the p x p Gram matrix is not worth building.
-_MAX_GRAM_FEATURES = 4096
+# Above this many features, 'auto' prefers working sets to the full Gram matrix.
+_MAX_GRAM_FEATURES = 500
 
 
 def normalise_weights(sample_weight, n_samples):
@@ -35,12 +35,19 @@ def offsets(X, y, sw, fit_intercept):
     return x_offset.astype(X.dtype), y_offset.astype(X.dtype)
 
 
-def use_gram(X, precompute):
-    """Whether to solve from the Gram matrix: ``precompute`` or its 'auto' rule."""
+def solver_form(X, precompute):
+    """Which solver serves this fit: 'gram', 'working_set' or 'operator'.
+
+    ``precompute=True`` builds the full Gram matrix, ``False`` iterates on X
+    itself in TensorFlow. 'auto' builds the Gram matrix for dense X with
+    ``n_samples >= n_features`` and few features (one pass costing n p^2,
+    then iterations costing p^2), and otherwise uses working sets.
+    """
     if precompute == "auto":
         n, p = X.shape
-        return not sparse.issparse(X) and n >= p and p <= _MAX_GRAM_FEATURES
-    return bool(precompute)
+        dense_tall = not sparse.issparse(X) and n >= p
+        return "gram" if dense_tall and p <= _MAX_GRAM_FEATURES else "working_set"
+    return "gram" if precompute else "operator"
 
 
 def gram_problem(X, y, x_offset, y_offset, sw):
@@ -77,18 +84,19 @@ def gram_problem(X, y, x_offset, y_offset, sw):
     return gram / n, xty / n, np.einsum("ik,ik->k", yc, yc) / n
 
 
-def operator_problem(X, y, x_offset, y_offset, sw):
-    """The operator form's tensors: X (dense or sparse), offsets, weights, y."""
-    n = X.shape[0]
-    root = np.ones(n, X.dtype) if sw is None else np.sqrt(sw).astype(X.dtype)
-    y_weighted = ((y - y_offset) * root[:, None]).astype(X.dtype)
-    if sparse.issparse(X):
-        X = X.tocsr()
-        if not X.has_sorted_indices:
-            X = X.sorted_indices()
-        coo = X.tocoo()
-        indices = np.column_stack([coo.row, coo.col]).astype(np.int64)
-        X_tf = tf.SparseTensor(indices, coo.data, X.shape)
-    else:
-        X_tf = tf.convert_to_tensor(X)
-    return X_tf, x_offset, root, y_weighted
+def weighted_target(y, y_offset, sw, dtype):
+    """Square roots of the weights, and the centred target multiplied by them."""
+    root = np.ones(y.shape[0], dtype) if sw is None else np.sqrt(sw).astype(dtype)
+    return root, ((y - y_offset) * root[:, None]).astype(dtype)
+
+
+def design_tensor(X):
+    """X as a TensorFlow tensor: dense, or a ``tf.SparseTensor`` (never densified)."""
+    if not sparse.issparse(X):
+        return tf.convert_to_tensor(X)
+    X = X.tocsr()
+    if not X.has_sorted_indices:
+        X = X.sorted_indices()
+    coo = X.tocoo()
+    indices = np.column_stack([coo.row, coo.col]).astype(np.int64)
+    return tf.SparseTensor(indices, coo.data, X.shape)

@@ -17,7 +17,8 @@ from sklearn.utils.validation import (
 )
 
 from . import _data
-from ._solver import SOLVERS
+from . import _working_set as working_set
+from ._solver import SOLVERS, solve_gram
 
 # Iterations between two duality-gap evaluations (each costs one more pass).
 _GAP_EVERY = 10
@@ -133,7 +134,8 @@ class Lasso(RegressorMixin, BaseEstimator):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
         "precompute": [StrOptions({"auto"}), "boolean"],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        # The compiled loop counts iterations in int32.
+        "max_iter": [Interval(Integral, 1, 2**31 - 1, closed="both")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
         "positive": ["boolean"],
@@ -189,13 +191,23 @@ class Lasso(RegressorMixin, BaseEstimator):
         )
         y = np.asarray(y, dtype=X.dtype)
         if isinstance(sample_weight, Real):
+            # A constant weight changes nothing (as in scikit-learn), but it
+            # must still be a valid weight.
+            if not (np.isfinite(sample_weight) and sample_weight > 0):
+                raise ValueError(
+                    "sample_weight must be a positive finite number or an "
+                    f"array of shape (n_samples,); got {sample_weight!r}."
+                )
             sample_weight = None
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
-            if not sample_weight.sum() > 0:
+            if not sample_weight.max() > 0:
                 raise ValueError("sample_weight must have a positive sum.")
+            # Scaling weights changes nothing; dividing by the largest keeps
+            # their sum from overflowing (near 1e308) or underflowing (subnormal).
+            sample_weight = sample_weight / sample_weight.max()
         if self.alpha == 0:
             warnings.warn(
                 "With alpha=0, this algorithm does not converge well. You are "
@@ -209,6 +221,16 @@ class Lasso(RegressorMixin, BaseEstimator):
         x_offset, y_offset = _data.offsets(X, Y, sw, self.fit_intercept)
         coef, gap, n_iter, yy = self._solve(X, Y, x_offset, y_offset, sw)
 
+        coef = coef.T.astype(X.dtype)
+        intercept = y_offset - coef @ x_offset if self.fit_intercept else y_offset
+        # Checked before the convergence warning: a non-finite gap is a
+        # failure, not slow convergence.
+        if not all(np.isfinite(a).all() for a in (coef, intercept, gap)):
+            raise ValueError(
+                "The solver produced non-finite coefficients. The input data "
+                "may contain values too large to square; rescale them (for "
+                "example with StandardScaler)."
+            )
         tolerance = self.tol * yy
         if np.any(gap > tolerance):
             warnings.warn(
@@ -217,14 +239,6 @@ class Lasso(RegressorMixin, BaseEstimator):
                 f"{gap.max():.3e}, tolerance: {tolerance[np.argmax(gap)]:.3e}",
                 ConvergenceWarning,
                 stacklevel=2,
-            )
-        coef = coef.T.astype(X.dtype)
-        intercept = y_offset - coef @ x_offset if self.fit_intercept else None
-        if not (np.isfinite(coef).all() and np.isfinite(gap).all()):
-            raise ValueError(
-                "The solver produced non-finite coefficients. The input data "
-                "may contain values too large to square; rescale them (for "
-                "example with StandardScaler)."
             )
         single = Y.shape[1] == 1
         self.coef_ = coef[0] if single else coef
@@ -244,28 +258,39 @@ class Lasso(RegressorMixin, BaseEstimator):
         ``yy = ||y - mean(y)||^2 / n`` per target scales the tolerance.
         """
         n_samples, n_features = X.shape
-        if _data.use_gram(X, self.precompute):
-            gram, xty, yy = _data.gram_problem(X, Y, x_offset, y_offset, sw)
-            dtype, form = np.float64, "gram"
-            data = (gram, xty, yy, np.float64(n_samples))
-        else:
-            dtype, form = X.dtype, "sparse" if sparse.issparse(X) else "dense"
-            data = _data.operator_problem(X, Y, x_offset, y_offset, sw)
-            yy = np.einsum("ik,ik->k", data[3], data[3], dtype=np.float64)
-            yy /= n_samples
-        w0 = np.zeros((n_features, Y.shape[1]), dtype)
+        n_targets = Y.shape[1]
+        form = _data.solver_form(X, self.precompute)
+        dtype = np.float64 if form != "operator" else X.dtype
+        w0 = np.zeros((n_features, n_targets), dtype)
         if self.warm_start and hasattr(self, "coef_"):
             previous = np.atleast_2d(self.coef_).T
             if previous.shape == w0.shape:
                 w0 = previous.astype(dtype)
-        w, gap, n_iter = SOLVERS[tf.as_dtype(dtype)][form](
-            *data,
-            np.full(Y.shape[1], self.alpha, dtype),
-            w0,
-            (self.tol * yy).astype(dtype),
-            np.int32(self.max_iter),
-            np.int32(_GAP_EVERY),
-            np.bool_(self.positive),
+        alpha = np.full(n_targets, self.alpha, dtype)
+        controls = (np.int32(self.max_iter), np.int32(_GAP_EVERY), self.positive)
+
+        if form == "gram":
+            gram, xty, yy = _data.gram_problem(X, Y, x_offset, y_offset, sw)
+            w, gap, n_iter = solve_gram(
+                gram, xty, yy, n_samples, alpha, w0, self.tol * yy, *controls
+            )
+            return w, gap, n_iter, yy
+
+        root, y_weighted = _data.weighted_target(Y, y_offset, sw, X.dtype)
+        yy = np.einsum("ik,ik->k", y_weighted, y_weighted, dtype=np.float64)
+        yy /= n_samples
+        if form == "working_set":
+            results = [
+                working_set.solve(X, x_offset, root, y_weighted[:, k], self.alpha,
+                                  w0[:, k], self.tol * yy[k], *controls)
+                for k in range(n_targets)
+            ]
+            w, gap, n_iter = (np.array(column) for column in zip(*results))
+            return w.T, gap, n_iter, yy
+        kind = "sparse" if sparse.issparse(X) else "dense"
+        w, gap, n_iter = SOLVERS[tf.as_dtype(dtype)][kind](
+            _data.design_tensor(X), x_offset, root, y_weighted, alpha, w0,
+            (self.tol * yy).astype(dtype), *controls
         )
         return w.numpy(), gap.numpy().astype(np.float64), n_iter.numpy(), yy
 

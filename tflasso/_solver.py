@@ -26,6 +26,7 @@ dimensions and every scalar is a tensor, so new ``alpha``, ``n`` or ``p``
 never retrace.
 """
 
+import numpy as np
 import tensorflow as tf
 
 # Power iterations used to estimate the Lipschitz constant, and the margin
@@ -213,18 +214,7 @@ def _controls(dtype):
 
 
 def _build(dtype):
-    gram = tf.function(
-        _solve_gram,
-        input_signature=[
-            _matrix(dtype),  # gram
-            _matrix(dtype),  # xty
-            _vector(dtype),  # yy
-            _scalar(dtype),  # n
-            *_controls(dtype),
-        ],
-    )
     operator_head = [
-        None,  # X, filled below
         _vector(dtype),  # x_offset
         _vector(dtype),  # sqrt_sw
         _matrix(dtype),  # y, centred and weighted
@@ -232,14 +222,65 @@ def _build(dtype):
     ]
     dense = tf.function(
         _operator_solver(_dense_matmul),
-        input_signature=[_matrix(dtype), *operator_head[1:]],
+        input_signature=[_matrix(dtype), *operator_head],
     )
     sparse = tf.function(
         _operator_solver(_sparse_matmul),
-        input_signature=[tf.SparseTensorSpec([None, None], dtype), *operator_head[1:]],
+        input_signature=[tf.SparseTensorSpec([None, None], dtype), *operator_head],
     )
-    return {"gram": gram, "dense": dense, "sparse": sparse}
+    return {"dense": dense, "sparse": sparse}
 
+
+# The Gram form is XLA-compiled (its iterations are tiny, so per-op dispatch
+# would dominate). XLA compiles once per concrete shape, so ``solve_gram``
+# pads p and K up to a few bucket sizes.
+_GRAM = tf.function(
+    _solve_gram,
+    input_signature=[
+        _matrix(tf.float64),  # gram
+        _matrix(tf.float64),  # xty
+        _vector(tf.float64),  # yy
+        _scalar(tf.float64),  # n
+        *_controls(tf.float64),
+    ],
+    jit_compile=True,
+)
 
 SOLVERS = {dtype: _build(dtype) for dtype in (tf.float32, tf.float64)}
-"""The compiled solvers, ``SOLVERS[dtype][form]``; each returns ``(W, gap, n_iter)``."""
+"""Operator-form solvers, ``SOLVERS[dtype]["dense" | "sparse"]``; each returns
+``(W, gap, n_iter)``."""
+SOLVERS[tf.float64]["gram"] = _GRAM
+
+
+def _bucket(size):
+    """The smallest of 8, 12, 16, 24, 32, 48, ... that holds ``size``."""
+    bucket = 8
+    while bucket < size:
+        bucket = bucket * 3 // 2 if bucket & (bucket - 1) == 0 else bucket * 4 // 3
+    return bucket
+
+
+def solve_gram(gram, xty, yy, n, alpha, w0, tol, max_iter, gap_every, positive):
+    """Solve the Gram form in float64, padded to bucket sizes; numpy in and out.
+
+    Padded features have zero rows and columns in ``gram`` and zero ``xty``:
+    their gradient is zero, so they stay at zero and change neither the
+    Lipschitz constant nor the gap. Padded targets have ``yy = 0`` and
+    ``tol = 0`` and are converged before the first iteration.
+    """
+    p, k = xty.shape
+    pp, kk = _bucket(p), 1 if k == 1 else _bucket(k)
+    padded_gram = np.zeros((pp, pp))
+    padded_gram[:p, :p] = gram
+    padded = [np.zeros((pp, kk)), np.zeros(kk), np.zeros(kk), np.zeros((pp, kk)),
+              np.zeros(kk)]
+    padded[0][:p, :k] = xty
+    padded[1][:k] = yy
+    padded[2][:k] = alpha
+    padded[3][:p, :k] = w0
+    padded[4][:k] = tol
+    w, gap, n_iter = _GRAM(
+        padded_gram, padded[0], padded[1], np.float64(n), padded[2], padded[3],
+        padded[4], np.int32(max_iter), np.int32(gap_every), np.bool_(positive),
+    )
+    return w.numpy()[:p, :k], gap.numpy()[:k], n_iter.numpy()[:k]
