@@ -7,12 +7,12 @@ loop compiled by ``tf.function``, so its coefficients are exactly sparse.
 
 import importlib
 
-__all__ = ["Lasso"]
+__all__ = ["Lasso", "LassoCV", "lasso_path"]
 __version__ = "0.1.0"
 
 # Public name -> private module. Imported on first use, so that ``import
 # tflasso`` (and ``tflasso --help``) does not pay for importing TensorFlow.
-_LAZY = {"Lasso": "._lasso"}
+_LAZY = {"Lasso": "._lasso", "LassoCV": "._cv", "lasso_path": "._path"}
 
 
 def __getattr__(name):
