@@ -24,6 +24,24 @@ from ._solver import SOLVERS, solve_gram
 _GAP_EVERY = 10
 
 
+def _check_squares_finite(array, name):
+    """Raise if a sum of ``n_samples`` squared entries overflows the dtype.
+
+    Every solver forms such sums (the Gram matrix, the residual norm); past
+    this point they turn to inf and the fit to NaN or to silent zeros.
+    """
+    values = array.data if sparse.issparse(array) else array
+    if values.size == 0:
+        return
+    largest = max(abs(float(values.max())), abs(float(values.min())))  # no copy
+    if not largest < np.sqrt(np.finfo(array.dtype).max / array.shape[0]):
+        raise ValueError(
+            f"Input {name} contains values too large to square in "
+            f"{array.dtype} (largest magnitude {largest:.3g}); rescale it, for "
+            "example with StandardScaler."
+        )
+
+
 class Lasso(RegressorMixin, BaseEstimator):
     r"""Linear model with an L1 penalty, fitted by a TensorFlow proximal-gradient loop.
 
@@ -190,6 +208,8 @@ class Lasso(RegressorMixin, BaseEstimator):
             y_numeric=True,
         )
         y = np.asarray(y, dtype=X.dtype)
+        _check_squares_finite(X, "X")
+        _check_squares_finite(y, "y")
         if isinstance(sample_weight, Real):
             # A constant weight changes nothing (as in scikit-learn), but it
             # must still be a valid weight.
