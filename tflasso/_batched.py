@@ -14,6 +14,7 @@ duality gap) is :func:`tflasso._solver._fista`, run on the ``p x (B K)``
 matrix whose column ``b K + k`` is member ``b`` at ``alpha_k``.
 """
 
+import numpy as np
 import tensorflow as tf
 
 from ._solver import _LIPSCHITZ_MARGIN, _POWER_ITERATIONS, _duality_gap, _fista
@@ -26,7 +27,7 @@ def _batched_lipschitz(gram):
     # A fixed, generic start vector keeps fits deterministic without seeds.
     v0 = 1 + 0.5 * tf.sin(tf.cast(tf.range(1, p + 1), dtype))
     v0 = tf.tile(v0[None, :, None], [tf.shape(gram)[0], 1, 1]) / tf.norm(v0)
-    tiny = tf.constant(1e-300, dtype)
+    tiny = tf.constant(np.finfo(dtype.as_numpy_dtype).tiny, dtype)
 
     def step(i, v):
         u = tf.matmul(gram, v)
@@ -35,15 +36,21 @@ def _batched_lipschitz(gram):
     _, v = tf.while_loop(
         lambda i, v: i < _POWER_ITERATIONS, step, (tf.constant(0), v0)
     )
-    return _LIPSCHITZ_MARGIN * tf.reduce_sum(v * tf.matmul(gram, v), axis=[1, 2])
+    rayleigh = tf.reduce_sum(v * tf.matmul(gram, v), axis=[1, 2])
+    # An all-zero Gram matrix must still give a finite step.
+    return tf.maximum(_LIPSCHITZ_MARGIN * rayleigh, tiny)
 
 
-def _solve_batched(gram, xty, yy, n, alpha, tol, max_iter, gap_every, positive):
+def _solve_batched(gram, xty, yy, n, alpha, w0, tol, max_iter, gap_every, positive):
     """All ``K`` alphas of all ``B`` members; ``(W, gap, n_iter)``, shaped (B, ...).
 
     ``gram`` is (B, p, p), ``xty`` (B, p), ``yy = ||y_b||^2 / n_b`` and ``n``
-    (B,), ``alpha`` (K,) and ``tol`` (B,), the absolute gap tolerance.
+    (B,), ``alpha`` (K,) and ``tol`` (B,), the absolute gap tolerance; all
+    float64. The iterations run in the precision of ``w0`` (p, B K); the
+    duality gap is always evaluated in float64, so a float32 loop still
+    stops on an exact criterion.
     """
+    dtype = w0.dtype
     shape = tf.shape(gram)
     n_members, p, k = shape[0], shape[1], tf.shape(alpha)[0]
 
@@ -57,14 +64,18 @@ def _solve_batched(gram, xty, yy, n, alpha, tol, max_iter, gap_every, positive):
         return tf.repeat(v, k)
 
     xty = xty[:, :, None]
+    gram_it, xty_it = tf.cast(gram, dtype), tf.cast(xty, dtype)
 
     def smooth(w):
         w = members(w)
-        return 0.5 * tf.reduce_sum(w * tf.matmul(gram, w)) - tf.reduce_sum(xty * w)
+        return 0.5 * tf.reduce_sum(w * tf.matmul(gram_it, w)) - tf.reduce_sum(
+            xty_it * w
+        )
 
     alphas = tf.tile(alpha, [n_members])
 
     def gap_at(w):
+        w = tf.cast(w, tf.float64)
         wb = members(w)
         gram_w = tf.matmul(gram, wb)
         wq = tf.reduce_sum(wb * xty, axis=1)
@@ -77,32 +88,42 @@ def _solve_batched(gram, xty, yy, n, alpha, tol, max_iter, gap_every, positive):
             positive,
         )
 
-    w0 = tf.zeros([p, n_members * k], gram.dtype)
-    lipschitz = per_column(_batched_lipschitz(gram))
+    lipschitz = per_column(_batched_lipschitz(gram_it))
     w, gap, n_iter = _fista(
-        smooth, gap_at, w0, alphas, lipschitz, per_column(tol), max_iter,
-        gap_every, positive,
+        smooth, gap_at, w0, tf.cast(alphas, dtype), lipschitz, per_column(tol),
+        max_iter, gap_every, positive,
     )
     unflat = lambda v: tf.reshape(v, [n_members, k])  # noqa: E731
     return members(w), unflat(gap), unflat(n_iter)
 
 
-def _build(dtype):
+def _build(dtype, jit_compile):
     return tf.function(
         _solve_batched,
         input_signature=[
-            tf.TensorSpec([None, None, None], dtype),  # gram
-            tf.TensorSpec([None, None], dtype),  # xty
-            tf.TensorSpec([None], dtype),  # yy
-            tf.TensorSpec([None], dtype),  # n
-            tf.TensorSpec([None], dtype),  # alpha, one per column
-            tf.TensorSpec([None], dtype),  # tol, absolute, one per member
+            tf.TensorSpec([None, None, None], tf.float64),  # gram
+            tf.TensorSpec([None, None], tf.float64),  # xty
+            tf.TensorSpec([None], tf.float64),  # yy
+            tf.TensorSpec([None], tf.float64),  # n
+            tf.TensorSpec([None], tf.float64),  # alpha, one per column
+            tf.TensorSpec([None, None], dtype),  # w0, (p, B K)
+            tf.TensorSpec([None], tf.float64),  # tol, absolute, one per member
             tf.TensorSpec([], tf.int32),  # max_iter
             tf.TensorSpec([], tf.int32),  # gap_every
             tf.TensorSpec([], tf.bool),  # positive
         ],
+        jit_compile=jit_compile,
     )
 
 
-BATCHED = {dtype: _build(dtype) for dtype in (tf.float32, tf.float64)}
-"""The compiled batched Gram solvers, ``BATCHED[dtype]``."""
+# Small problems are XLA-compiled: XLA fuses each iteration into a few
+# kernels, where plain graph mode would spend its time dispatching the loop's
+# many small ops. XLA compiles once per concrete shape, so callers pad p and
+# K to a few sizes. Large problems are dominated by their matrix products and
+# run in graph mode, which never recompiles.
+BATCHED = {
+    (dtype, jit): _build(dtype, jit)
+    for dtype in (tf.float32, tf.float64)
+    for jit in (False, True)
+}
+"""The compiled batched Gram solvers, ``BATCHED[iteration dtype, jit_compile]``."""

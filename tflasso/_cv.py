@@ -67,22 +67,27 @@ class _Moments:
         """The moments of ``X[rows]``, ``y[rows]``, one block of rows at a time."""
         p = X.shape[1]
         total = [0.0, np.zeros(p), 0.0, np.zeros((p, p)), np.zeros(p), 0.0]
-        step = max(1, _BLOCK_BYTES // max(1, p * 8))
+        step = max(1, _BLOCK_BYTES // (8 * p))
+        # Contiguous rows (KFold without shuffling) are sliced, not copied.
+        contiguous = len(rows) > 0 and rows[-1] - rows[0] + 1 == len(rows)
+        contiguous = contiguous and bool(np.all(np.diff(rows) == 1))
         for start in range(0, len(rows), step):
             index = rows[start : start + step]
-            block = X[index].astype(np.float64) - x_shift
-            target = y[index].astype(np.float64) - y_shift
-            weight = np.ones(len(index)) if sw is None else sw[index]
-            weighted = block * weight[:, None]
-            total[0] += weight.sum()
-            total[1] += weighted.sum(axis=0)
-            total[2] += weight @ target
-            # ``B^T (w B)`` with the square roots would be a symmetric rank-k
-            # update; numpy's ``A^T A`` detection needs one array on both sides.
-            root = block * np.sqrt(weight)[:, None]
-            total[3] += root.T @ root
-            total[4] += target @ weighted
-            total[5] += weight @ target**2
+            if contiguous:
+                index = slice(index[0], index[-1] + 1)
+            block = np.subtract(X[index], x_shift, dtype=np.float64)
+            target = np.subtract(y[index], y_shift, dtype=np.float64)
+            # Moments of the rows scaled by the square roots of the weights.
+            root = np.ones(len(target)) if sw is None else np.sqrt(sw[index])
+            if sw is not None:
+                block *= root[:, None]
+                target *= root
+            total[0] += root @ root
+            total[1] += root @ block
+            total[2] += root @ target
+            total[3] += block.T @ block  # one operand: numpy's symmetric rank-k
+            total[4] += target @ block
+            total[5] += target @ target
         return cls(*total)
 
     def centred(self, fit_intercept):
