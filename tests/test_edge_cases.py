@@ -63,6 +63,17 @@ def test_single_sample(form, fit_intercept):
     np.testing.assert_allclose(model.predict(X), reference.predict(X), atol=1e-9)
 
 
+@_STALE_GAP
+def test_working_set_converges_on_tiny_problems():
+    # Found by hypothesis (test_hypothesis.py); 'auto' picks working sets as p > n.
+    X, y = np.array([[0.0, 0.0, 1.0], [0.0, 2.0, 2.0]]), np.array([0.0, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = Lasso(alpha=0.5, fit_intercept=False, tol=1e-10).fit(X, y)
+    reference = sklearn_fit(X, y, 0.5, fit_intercept=False)
+    np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-6)
+
+
 @pytest.mark.parametrize("density", [None, 0.5], ids=["dense", "sparse"])
 @pytest.mark.parametrize("form", list(FORMS))
 def test_constant_and_zero_columns_get_exact_zeros(form, density):
