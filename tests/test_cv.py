@@ -1,0 +1,156 @@
+"""tflasso.LassoCV against sklearn.linear_model.LassoCV, the 1-SE rule in numpy.
+
+Both sides use the same grid and folds and tol=1e-6, so they must choose the
+same alpha, with per-fold validation errors within 1e-4 relative.
+"""
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.linear_model import Lasso as SklearnLasso
+from sklearn.linear_model import LassoCV as SklearnLassoCV
+from sklearn.model_selection import KFold, ShuffleSplit
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from tflasso import LassoCV
+from tflasso._reference import kkt_violation
+
+from .conftest import make_problem
+
+PARAMS = dict(alphas=30, tol=1e-6, max_iter=100_000)
+
+
+def _fit_both(X, y, sample_weight=None, **params):
+    params = {**PARAMS, "cv": KFold(5), **params}
+    ours = LassoCV(**params).fit(X, y, sample_weight=sample_weight)
+    theirs = SklearnLassoCV(**params).fit(X, y, sample_weight=sample_weight)
+    return ours, theirs
+
+
+def _assert_agree(ours, theirs, mse_rtol=1e-4):
+    np.testing.assert_allclose(ours.alphas_, theirs.alphas_, rtol=1e-12)
+    assert ours.mse_path_.shape == theirs.mse_path_.shape
+    np.testing.assert_allclose(ours.mse_path_, theirs.mse_path_, rtol=mse_rtol)
+    # The same alpha: the same grid point (grids agree to rounding).
+    assert np.argmin(np.abs(ours.alphas_ - ours.alpha_)) == np.argmin(
+        np.abs(theirs.alphas_ - theirs.alpha_)
+    )
+    scale = np.abs(theirs.coef_).max()
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-2 * scale)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-2 * scale)
+
+
+@pytest.fixture(scope="module")
+def diabetes_fits(diabetes):
+    return _fit_both(*diabetes)
+
+
+def test_lasso_cv_matches_sklearn_on_diabetes(diabetes_fits):
+    _assert_agree(*diabetes_fits)
+
+
+def test_lasso_cv_attributes(diabetes_fits, diabetes):
+    ours, _ = diabetes_fits
+    X, y = diabetes
+    assert ours.mse_path_.shape == (30, 5) and ours.alphas_.shape == (30,)
+    assert np.all(np.diff(ours.alphas_) < 0)
+    assert ours.coef_.shape == (10,) and isinstance(ours.intercept_, float)
+    assert isinstance(ours.n_iter_, int) and ours.dual_gap_ >= 0
+    assert ours.alpha_ == ours.alphas_[np.argmin(ours.mse_path_.mean(axis=1))]
+    # The refit is the lasso on all the data at alpha_: check its KKT conditions.
+    violation = kkt_violation(X, y, ours.coef_, ours.alpha_)
+    assert violation <= 1e-3 * ours.alpha_
+
+
+def test_lasso_cv_one_standard_error_rule_in_numpy(diabetes_fits):
+    ours, _ = diabetes_fits
+    mse = ours.mse_path_
+    mean = mse.mean(axis=1)
+    se = np.sqrt(((mse - mean[:, None]) ** 2).sum(axis=1) / (mse.shape[1] - 1))
+    se /= np.sqrt(mse.shape[1])
+    best = np.argmin(mean)
+    within = [a for a, m in zip(ours.alphas_, mean) if m <= mean[best] + se[best]]
+    assert ours.alpha_1se_ == max(within)
+    assert ours.alpha_1se_ >= ours.alpha_
+
+
+def test_lasso_cv_selection_1se_refits_at_alpha_1se(diabetes_fits, diabetes):
+    X, y = diabetes
+    model = LassoCV(**PARAMS, cv=KFold(5), selection="1se").fit(X, y)
+    assert model.alpha_1se_ == diabetes_fits[0].alpha_1se_
+    lasso = SklearnLasso(alpha=model.alpha_1se_, tol=1e-10, max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(model.coef_, lasso.coef_, atol=1e-2)
+    assert np.sum(model.coef_ != 0) <= np.sum(diabetes_fits[0].coef_ != 0)
+
+
+def test_lasso_cv_sample_weight_matches_sklearn(diabetes):
+    X, y = diabetes
+    weights = np.random.default_rng(0).uniform(0.2, 3.0, len(y))
+    _assert_agree(*_fit_both(X, y, sample_weight=weights))
+
+
+def test_lasso_cv_sparse_matches_sklearn(diabetes):
+    X, y = diabetes
+    _assert_agree(*_fit_both(sparse.csr_matrix(X), y))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(fit_intercept=False),
+        dict(positive=True),
+        dict(alphas=[0.5, 0.05, 2.0, 0.005, 0.2]),
+        # Splits that do not partition the rows: training folds from scratch.
+        dict(cv=ShuffleSplit(4, test_size=0.2, train_size=0.6, random_state=0)),
+    ],
+    ids=["no-intercept", "positive", "alpha-array", "shuffle-split"],
+)
+def test_lasso_cv_options_match_sklearn(diabetes, params):
+    _assert_agree(*_fit_both(*diabetes, **params))
+
+
+def test_lasso_cv_wide_operator_form_matches_sklearn():
+    # More features than samples: the objective is flat in some directions,
+    # so at tol=1e-6 both sides' validation errors still differ by 1e-3 from
+    # the exact ones; at 1e-10 they agree.
+    X, y = make_problem(60, 120, n_informative=4, seed=5)
+    _assert_agree(*_fit_both(X, y, alphas=10, tol=1e-10))
+
+
+def test_lasso_cv_in_a_pipeline():
+    X, y = make_problem(150, 12, seed=2)
+    model = make_pipeline(StandardScaler(), LassoCV(alphas=10, cv=3)).fit(X, y)
+    assert model.score(X, y) > 0.8
+    assert model.predict(X[:3]).shape == (3,)
+
+
+def test_lasso_cv_does_not_retrace():
+    from tflasso._batched import BATCHED
+
+    X, y = make_problem(120, 8, seed=1)
+    LassoCV(alphas=10, cv=3).fit(X, y)
+    counts = {key: f.experimental_get_tracing_count() for key, f in BATCHED.items()}
+    for n, p, cv, alphas in [(90, 8, 3, 10), (200, 5, 4, 7), (150, 12, 5, 12)]:
+        X, y = make_problem(n, p, seed=n)
+        LassoCV(alphas=alphas, cv=cv, tol=1e-3).fit(X, y)
+    assert counts == {key: f.experimental_get_tracing_count() for key, f in BATCHED.items()}
+
+
+@parametrize_with_checks([LassoCV(alphas=10, cv=3)])
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["dense", "tall"])
+def test_lasso_cv_matches_sklearn_on_benchmark_sets(name):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    from bench_cv import load
+
+    X, y = load(name)
+    _assert_agree(*_fit_both(X, y, alphas=100))
