@@ -44,9 +44,12 @@ print(f"one-standard-error alpha: {ours.alpha_1se_:.4f}, "
       f"features instead of {np.count_nonzero(ours.coef_)}")
 
 # %%
-# The cross-validation curve: each fold's held-out error, their mean, and one standard
-# error around it. The one-standard-error rule moves left, to a sparser model whose error
-# is statistically indistinguishable from the minimum.
+# The regularization path, from :func:`tflasso.lasso_path`, which fits no intercept:
+# centre first. Then the cross-validation curve above it: each fold's held-out error,
+# their mean, and one standard error around it. The one-standard-error rule moves left,
+# to a sparser model whose error is statistically indistinguishable from the minimum.
+
+alphas, coefs, _ = lasso_path(X - X.mean(axis=0), y - y.mean(), alphas=ours.alphas_)
 
 mean = ours.mse_path_.mean(axis=1)
 stderr = ours.mse_path_.std(axis=1, ddof=1) / np.sqrt(ours.mse_path_.shape[1])
@@ -55,11 +58,6 @@ top.plot(ours.alphas_, ours.mse_path_, color="0.8", linewidth=0.8)
 top.fill_between(ours.alphas_, mean - stderr, mean + stderr, alpha=0.3)
 top.plot(ours.alphas_, mean, linewidth=2, label="mean over folds")
 top.set_ylabel("held-out mean squared error")
-
-# %%
-# The path below it: :func:`tflasso.lasso_path` fits no intercept, so centre first.
-
-alphas, coefs, _ = lasso_path(X - X.mean(axis=0), y - y.mean(), alphas=ours.alphas_)
 bottom.plot(alphas, coefs.T)
 bottom.set_ylabel("coefficient")
 bottom.set_xlabel("alpha")
