@@ -47,15 +47,18 @@ for factor in [0.01, 1.0, 100.0]:
           f"{[names[j] for j in selected(standardised, X_units * factor)]}")
 
 # %%
-# The coefficients on the standardised features, in both unit systems: identical.
+# The two fits side by side, each coefficient expressed per standard deviation of its
+# feature so they compare: without scaling, ``bmi`` is gone and ``s4`` is in; with
+# scaling, the fit is the one any choice of units gives.
 
-coef_units = standardised.fit(X_units, y)[-1].coef_.copy()
-coef_plain = standardised.fit(X, y)[-1].coef_.copy()
+per_sd = raw.fit(X_units, y)[-1].coef_ * X_units.std(axis=0)
+standard = standardised.fit(X_units, y)[-1].coef_
 positions = np.arange(len(names))
 fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
-ax.bar(positions - 0.2, coef_plain, width=0.4, label="original units")
-ax.bar(positions + 0.2, coef_units, width=0.4, label="bmi / 10, s4 x 10")
+ax.bar(positions - 0.2, per_sd, width=0.4, label="without scaling")
+ax.bar(positions + 0.2, standard, width=0.4, label="with StandardScaler")
 ax.set_xticks(positions, names)
-ax.set_ylabel("coefficient (standardised)")
+ax.axhline(0, color="k", linewidth=0.8)
+ax.set_ylabel("coefficient per standard deviation")
 ax.legend()
 plt.show()
