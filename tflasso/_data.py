@@ -77,7 +77,8 @@ def gram_problem(X, y, x_offset, y_offset, sw):
         rows = max(1, _BLOCK_BYTES // max(1, p * X.itemsize))
         for start in range(0, n, rows):
             block = X[start : start + rows] - x_offset
-            block *= root[start : start + rows, None].astype(X.dtype)
+            if sw is not None:
+                block *= root[start : start + rows, None].astype(X.dtype)
             gram += block.T @ block
             xty += block.T @ yc[start : start + rows]
     yc = yc.astype(np.float64)

@@ -253,11 +253,12 @@ SOLVERS[tf.float64]["gram"] = _GRAM
 
 
 def _bucket(size):
-    """The smallest of 8, 12, 16, 24, 32, 48, ... that holds ``size``."""
-    bucket = 8
-    while bucket < size:
-        bucket = bucket * 3 // 2 if bucket & (bucket - 1) == 0 else bucket * 4 // 3
-    return bucket
+    """The smallest power of two, at least 16, that holds ``size``.
+
+    Coarse on purpose: each new bucket costs an XLA compilation (about a
+    second), each padded feature only p^2 work per iteration.
+    """
+    return max(16, 1 << (int(size) - 1).bit_length())
 
 
 def solve_gram(gram, xty, yy, n, alpha, w0, tol, max_iter, gap_every, positive):

@@ -15,7 +15,6 @@ The stopping rule is the full problem's duality gap, scikit-learn's.
 import numpy as np
 from scipy import sparse
 
-from ._data import _BLOCK_BYTES
 from ._solver import solve_gram
 
 # Smallest working set, and the inner problems' tolerance relative to the
@@ -44,19 +43,14 @@ class _Design:
         self.col_norm2 = self._column_norms()
 
     def _column_norms(self):
-        """Squared norms of the centred, weighted columns."""
+        """Squared norms of the centred, weighted columns (only to rank features)."""
         X, offset, sw = self.X, self.x_offset, self.root**2
+        sums = np.asarray(X.T @ sw.astype(X.dtype), dtype=np.float64).ravel()
         if sparse.issparse(X):
-            sums = np.asarray(X.T @ sw, dtype=np.float64).ravel()
             squares = np.asarray(X.multiply(X).T @ sw, dtype=np.float64).ravel()
-            return np.maximum(squares - 2 * offset * sums + offset**2 * sw.sum(), 0)
-        norms = np.zeros(X.shape[1])
-        rows = max(1, _BLOCK_BYTES // max(1, X.shape[1] * X.itemsize))
-        for start in range(0, X.shape[0], rows):
-            block = X[start : start + rows] - offset
-            block *= block
-            norms += sw[start : start + rows] @ block
-        return norms
+        else:
+            squares = np.einsum("ij,ij,i->j", X, X, sw.astype(X.dtype))
+        return np.maximum(squares - 2 * offset * sums + offset**2 * sw.sum(), 0)
 
     def columns(self, idx):
         """Explicitly centred, weighted columns ``idx``, dense float64."""
@@ -84,7 +78,7 @@ def solve(X, x_offset, root, y, alpha, w0, tol, max_iter, gap_every, positive):
     w = w0.astype(np.float64).copy()
     size = min(p, max(_MIN_SIZE, 2 * np.count_nonzero(w)))
     n_iter, previous_gap = 0, np.inf
-    for _ in range(p + 1):
+    while True:
         support = np.flatnonzero(w)
         block = design.columns(support)
         residual = y - block @ w[support]
@@ -107,7 +101,9 @@ def solve(X, x_offset, root, y, alpha, w0, tol, max_iter, gap_every, positive):
             n,
             np.array([alpha]),
             w[ws, None],
-            np.array([max(_INNER_TOL * gap, 0.5 * tol)]),
+            # With every feature in the set the restricted problem is the
+            # whole problem: solve it to the final tolerance at once.
+            np.array([tol if size == p else max(_INNER_TOL * gap, 0.5 * tol)]),
             max_iter - n_iter,
             gap_every,
             positive,
