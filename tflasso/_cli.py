@@ -20,6 +20,19 @@ EXIT_BAD_INPUT = 2
 _SEED = 0
 
 
+class InputError(Exception):
+    """A problem with the user's input: reported as one line, exit code 2."""
+
+
+def _require_cli_extra(command):
+    try:
+        import matplotlib  # noqa: F401
+        import pandas  # noqa: F401
+    except ImportError:
+        raise InputError(f"'tflasso {command}' needs pandas and matplotlib: "
+                         "python -m pip install 'tflasso[cli]'") from None
+
+
 class Progress:
     """Elapsed time of one long call, on stderr, drawn only when it is a terminal.
 
@@ -201,8 +214,6 @@ def _write_outputs(out, model, table, alphas, coefs, alpha, mse):
 
 
 def _output_dir(out):
-    from ._cli_input import InputError
-
     if out is not None:
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -212,6 +223,7 @@ def _output_dir(out):
 
 
 def fit_command(args):
+    _require_cli_extra("fit")
     from ._cli_input import training_data
 
     X, y = training_data(args.data, args.target, args.cv if args.alpha is None else 2)
@@ -242,8 +254,6 @@ def _load_model(path):
     """A model written by ``tflasso fit`` (joblib: load only files you trust)."""
     import joblib
 
-    from ._cli_input import InputError
-
     try:
         model = joblib.load(path)
     except Exception as error:
@@ -255,9 +265,10 @@ def _load_model(path):
 
 
 def predict_command(args):
+    _require_cli_extra("predict")
     import pandas as pd
 
-    from ._cli_input import InputError, prediction_data, read_csv
+    from ._cli_input import prediction_data, read_csv
 
     if not args.model.is_file():
         raise InputError(f"{args.model}: no such file")
@@ -345,8 +356,6 @@ _COMMANDS = {"demo": demo_command, "fit": fit_command, "predict": predict_comman
 def main(argv=None):
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
-    from ._cli_input import InputError  # after parsing: --help needs no pandas
-
     command = args.command or "demo"
     try:
         return _COMMANDS[command](args)

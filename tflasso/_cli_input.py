@@ -10,9 +10,7 @@ import difflib
 import numpy as np
 import pandas as pd
 
-
-class InputError(Exception):
-    """A problem with the user's input: reported as one line, exit code 2."""
+from ._cli import InputError
 
 
 def _names(names, limit=6):
