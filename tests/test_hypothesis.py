@@ -42,9 +42,8 @@ def problems(draw):
     params = {
         "fit_intercept": draw(st.booleans()),
         "positive": draw(st.booleans()),
-        # 'auto' here means working sets (p > n), which fail these properties
-        # on tiny problems: see test_working_set_converges_on_tiny_problems.
-        "precompute": draw(st.sampled_from([True, False])),
+        # 'auto' picks working sets when p > n and the Gram form otherwise.
+        "precompute": draw(st.sampled_from([True, False, "auto"])),
     }
     top = alpha_max(X, y, sw, params["fit_intercept"], params["positive"])
     alpha = max(draw(st.floats(0.01, 1.2)) * top, 1e-3)
