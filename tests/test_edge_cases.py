@@ -102,11 +102,6 @@ def _badly_scaled():
     return X * np.logspace(-8, 8, 10), y, 0.05 * alpha_max(X, y)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FISTA's single step size 1/L is ruled by the largest column; "
-    "columns 1e16 times smaller barely move (needs per-feature scaling in the solver)",
-)
 def test_features_on_scales_from_1e_minus8_to_1e8_match_sklearn():
     X, y, alpha = _badly_scaled()
     with warnings.catch_warnings():
@@ -116,7 +111,7 @@ def test_features_on_scales_from_1e_minus8_to_1e8_match_sklearn():
 
 
 def test_badly_scaled_features_warn_if_not_solved():
-    # Until the above passes: a wrong answer must at least come with a warning.
+    # A wrong answer must at least come with a warning.
     X, y, alpha = _badly_scaled()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

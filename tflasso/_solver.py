@@ -40,22 +40,25 @@ def _soft_threshold(u, threshold, positive):
     return tf.where(positive, tf.maximum(u - threshold, 0), shrunk)
 
 
-def _duality_gap(rr, ry, xtr, w, alpha, n, positive):
+def _duality_gap(rr, ry, xtr, w, alpha, n, positive, penalty=1):
     """scikit-learn's duality gap, divided by ``n``.
 
     ``rr = ||R||^2 / n``, ``ry = R.Y / n`` and ``xtr = X^T R / n`` for the
     residual ``R`` of each column. The dual point is ``R`` rescaled into the
     dual feasible set; with ``alpha == 0`` there is no dual and, like
     scikit-learn, the squared norm of the gradient ``||X^T R||^2 / n`` is used.
+    ``penalty`` (p x 1) weighs each feature's L1 term; a problem in rescaled
+    features ``w_j = v_j / d_j`` has ``penalty = 1 / d`` and the same gap.
     """
+    scaled = xtr / penalty
     dual_norm = tf.where(
-        positive, tf.reduce_max(xtr, axis=0), tf.reduce_max(tf.abs(xtr), axis=0)
+        positive, tf.reduce_max(scaled, axis=0), tf.reduce_max(tf.abs(scaled), axis=0)
     )
     infeasible = dual_norm > alpha
     scale = tf.where(infeasible, alpha / tf.where(infeasible, dual_norm, 1), 1)
-    primal = 0.5 * rr + alpha * tf.reduce_sum(tf.abs(w), axis=0)
+    primal = 0.5 * rr + alpha * tf.reduce_sum(tf.abs(w) * penalty, axis=0)
     dual = -0.5 * scale**2 * rr + scale * ry
-    ols = n * tf.reduce_sum(xtr**2, axis=0)
+    ols = n * tf.reduce_sum(scaled**2, axis=0)
     return tf.where(alpha > 0, primal - dual, ols)
 
 
@@ -76,11 +79,13 @@ def _lipschitz(normal_matvec, p, dtype):
     return _LIPSCHITZ_MARGIN * rayleigh
 
 
-def _fista(smooth, gap_at, w0, alpha, lipschitz, tol, max_iter, gap_every, positive):
+def _fista(smooth, gap_at, w0, alpha, lipschitz, tol, max_iter, gap_every, positive,
+           penalty=1):
     """Accelerated proximal gradient with adaptive restart, column by column.
 
     ``smooth(W)`` is the summed smooth part of the objective (its gradient
-    comes from the tape), ``gap_at(W)`` the per-column duality gap. A column
+    comes from the tape), ``gap_at(W)`` the per-column duality gap, and
+    ``penalty`` (p x 1) weighs each feature's L1 term. A column
     stops iterating once its gap is at most ``tol``; the loop ends when every
     column has stopped or ``max_iter`` iterations were made.
     """
@@ -98,7 +103,8 @@ def _fista(smooth, gap_at, w0, alpha, lipschitz, tol, max_iter, gap_every, posit
         active = gap > tol
         t_next = (1 + tf.sqrt(1 + 4 * t**2)) / 2
         z = w + ((t - 1) / t_next) * (w - w_prev)
-        w_new = _soft_threshold(z - step * gradient(z), step * alpha, positive)
+        threshold = step * alpha * penalty
+        w_new = _soft_threshold(z - step * gradient(z), threshold, positive)
         # Restart the momentum when it points against the prox-gradient step
         # (O'Donoghue and Candes, 2015); this keeps FISTA near-monotone.
         restart = tf.reduce_sum((z - w_new) * (w_new - w), axis=0) > 0
@@ -128,7 +134,8 @@ def _fista(smooth, gap_at, w0, alpha, lipschitz, tol, max_iter, gap_every, posit
     return w, gap, n_iter
 
 
-def _solve_gram(gram, xty, yy, n, alpha, w0, tol, max_iter, gap_every, positive):
+def _solve_gram(gram, xty, yy, n, penalty, alpha, w0, tol, max_iter, gap_every,
+                positive):
     def smooth(w):
         return 0.5 * tf.reduce_sum(w * tf.matmul(gram, w)) - tf.reduce_sum(xty * w)
 
@@ -136,12 +143,15 @@ def _solve_gram(gram, xty, yy, n, alpha, w0, tol, max_iter, gap_every, positive)
         gram_w = tf.matmul(gram, w)
         wq = tf.reduce_sum(w * xty, axis=0)
         rr = tf.maximum(yy - 2 * wq + tf.reduce_sum(w * gram_w, axis=0), 0)
-        return _duality_gap(rr, yy - wq, xty - gram_w, w, alpha, n, positive)
+        return _duality_gap(
+            rr, yy - wq, xty - gram_w, w, alpha, n, positive, penalty[:, None]
+        )
 
     p = tf.shape(gram)[0]
     lipschitz = _lipschitz(lambda v: tf.matmul(gram, v), p, gram.dtype)
     return _fista(
-        smooth, gap_at, w0, alpha, lipschitz, tol, max_iter, gap_every, positive
+        smooth, gap_at, w0, alpha, lipschitz, tol, max_iter, gap_every, positive,
+        penalty[:, None],
     )
 
 
@@ -241,6 +251,7 @@ _GRAM = tf.function(
         _matrix(tf.float64),  # xty
         _vector(tf.float64),  # yy
         _scalar(tf.float64),  # n
+        _vector(tf.float64),  # penalty, one weight per feature
         *_controls(tf.float64),
     ],
     jit_compile=True,
@@ -262,26 +273,36 @@ def _bucket(size):
 
 
 def solve_gram(gram, xty, yy, n, alpha, w0, tol, max_iter, gap_every, positive):
-    """Solve the Gram form in float64, padded to bucket sizes; numpy in and out.
+    """Solve the Gram form in float64; numpy in and out.
 
-    Padded features have zero rows and columns in ``gram`` and zero ``xty``:
-    their gradient is zero, so they stay at zero and change neither the
-    Lipschitz constant nor the gap. Padded targets have ``yy = 0`` and
+    The features are rescaled to unit norm first (``v_j = d_j w_j`` with
+    ``d_j^2 = G_jj``, the L1 term weighted by ``1 / d_j`` so the problem is
+    unchanged): one global step size then suits features of any scale, where
+    on the raw problem a 1e8 column would freeze a 1e-8 one.
+
+    Padding to bucket sizes: padded features have zero rows and columns in
+    ``gram`` and zero ``xty``, so they stay at zero and change neither the
+    Lipschitz constant nor the gap; padded targets have ``yy = 0`` and
     ``tol = 0`` and are converged before the first iteration.
     """
     p, k = xty.shape
     pp, kk = _bucket(p), 1 if k == 1 else _bucket(k)
+    diagonal = np.diag(gram)
+    scale = np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
     padded_gram = np.zeros((pp, pp))
-    padded_gram[:p, :p] = gram
+    padded_gram[:p, :p] = gram / np.outer(scale, scale)
+    penalty = np.ones(pp)
+    penalty[:p] = 1 / scale
     padded = [np.zeros((pp, kk)), np.zeros(kk), np.zeros(kk), np.zeros((pp, kk)),
               np.zeros(kk)]
-    padded[0][:p, :k] = xty
+    padded[0][:p, :k] = xty / scale[:, None]
     padded[1][:k] = yy
     padded[2][:k] = alpha
-    padded[3][:p, :k] = w0
+    padded[3][:p, :k] = w0 * scale[:, None]
     padded[4][:k] = tol
-    w, gap, n_iter = _GRAM(
-        padded_gram, padded[0], padded[1], np.float64(n), padded[2], padded[3],
-        padded[4], np.int32(max_iter), np.int32(gap_every), np.bool_(positive),
+    v, gap, n_iter = _GRAM(
+        padded_gram, padded[0], padded[1], np.float64(n), penalty, padded[2],
+        padded[3], padded[4], np.int32(max_iter), np.int32(gap_every),
+        np.bool_(positive),
     )
-    return w.numpy()[:p, :k], gap.numpy()[:k], n_iter.numpy()[:k]
+    return v.numpy()[:p, :k] / scale[:, None], gap.numpy()[:k], n_iter.numpy()[:k]
