@@ -6,6 +6,7 @@ rejected before TensorFlow is imported, so the error cases are cheap.
 """
 
 import io
+import re
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ import pandas as pd
 import pytest
 
 from tflasso import _cli
+from tflasso._demo import run as run_demo
 
 FEATURES = ["height", "weight", "age", "noise"]
 
@@ -156,3 +158,14 @@ def test_progress_draws_only_on_a_terminal():
             time.sleep(0.05)
         assert ("\rwork |" in stream.getvalue()) is drawn
         assert stream.getvalue().endswith("\r\033[K") is drawn
+
+
+def test_demo_compares_with_scikit_learn():
+    lines = []
+    run_demo(print_=lines.append)
+    report = "\n".join(lines)
+    assert "GridSearchCV over 20 alphas x 5 folds" in report
+    alphas = re.search(r"alpha_ = (\S+) \(tflasso\), (\S+) \(scikit-learn\)", report)
+    assert alphas.group(1) == alphas.group(2)
+    zeros = re.search(r"exact zeros +(\d+) +(\d+)", report)
+    assert zeros.group(1) == zeros.group(2)
