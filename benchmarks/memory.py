@@ -1,0 +1,119 @@
+"""Peak memory of one fit, relative to the size of X.
+
+From the repository root::
+
+    python benchmarks/memory.py                 # 200,000 x 200 float64
+    python benchmarks/memory.py --n 50000       # smaller
+
+Each case runs in a fresh subprocess that imports TensorFlow and tflasso,
+builds X and y, optionally warms the solver up on a tiny problem, resets the
+kernel's peak-RSS counter (``/proc/self/clear_refs``), and fits. The figure
+is the peak RSS during the fit (``VmHWM``) minus the RSS just before it,
+divided by ``X.nbytes``. Writes ``benchmarks/results_memory.md`` (keeping
+any ``## Notes`` section already below the table).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# (label, Lasso parameters, dtype, weighted, warm up first)
+CASES = [
+    ("Gram (auto), cold", {}, "float64", False, False),
+    ("Gram (auto)", {}, "float64", False, True),
+    ("Gram (auto), sample_weight", {}, "float64", True, True),
+    ("operator (precompute=False)", {"precompute": False}, "float64", False, True),
+    ("Gram (auto), float32 X", {}, "float32", False, True),
+]
+LIMIT = 3.0  # the issue's bound, in multiples of X.nbytes
+NOTES = "## Notes"
+
+
+def _status(field):
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def child(n, p, params, dtype, weighted, warm):
+    """Fit once in this process; print a JSON line of byte counts."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import numpy as np
+
+    sys.path.insert(0, str(HERE.parent))
+    from tflasso import Lasso
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, p)).astype(dtype, copy=False)
+    y = (X[:, :10] @ rng.uniform(1, 2, 10) + rng.standard_normal(n)).astype(dtype)
+    sw = rng.uniform(0.5, 2, n) if weighted else None
+    if warm:  # compile and start TensorFlow's runtime outside the measurement
+        Lasso(alpha=0.1, **params).fit(X[:500], y[:500])
+    baseline = _status("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+    start = time.perf_counter()
+    model = Lasso(alpha=0.1, **params).fit(X, y, sample_weight=sw)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"x_bytes": X.nbytes, "baseline": baseline,
+                      "peak": _status("VmHWM"), "seconds": seconds,
+                      "n_iter": model.n_iter_}))
+
+
+def measure(n, p, case):
+    label, params, dtype, weighted, warm = case
+    code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); import memory; "
+            f"memory.child({n}, {p}, {params!r}, {dtype!r}, {weighted}, {warm})")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, check=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    return {"label": label, **result}
+
+
+def table(n, p, rows):
+    x_mb = rows[0]["x_bytes"] / 2**20
+    lines = [
+        f"Peak memory of one `Lasso(alpha=0.1).fit` on a {n:,} x {p} problem "
+        f"(X of float64 is {x_mb:.0f} MB); peak RSS during the fit above the RSS "
+        "just before it, measured by `benchmarks/memory.py`. *Cold* includes "
+        "TensorFlow's first-call compilation; the other rows warm up on a tiny "
+        "problem first.",
+        "",
+        "| fit | X (MB) | peak above baseline (MB) | x size of X | fit (s) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        extra = row["peak"] - row["baseline"]
+        lines.append(
+            f"| {row['label']} | {row['x_bytes'] / 2**20:.0f} | {extra / 2**20:.0f} "
+            f"| {extra / row['x_bytes']:.2f} | {row['seconds']:.2f} |"
+        )
+    worst = max((r["peak"] - r["baseline"]) / r["x_bytes"] for r in rows)
+    verdict = "within" if worst <= LIMIT else "OVER"
+    lines += ["", f"Worst case {worst:.2f}x the size of X: {verdict} the {LIMIT:g}x "
+              "bound of issue 6.", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=200_000)
+    parser.add_argument("--p", type=int, default=200)
+    parser.add_argument("--out", type=Path, default=HERE / "results_memory.md")
+    args = parser.parse_args(argv)
+    rows = [measure(args.n, args.p, case) for case in CASES]
+    text = table(args.n, args.p, rows)
+    print(text)
+    # Hand-written diagnosis below the table survives a rerun.
+    old = args.out.read_text() if args.out.exists() else ""
+    notes = old[old.find(NOTES):] if NOTES in old else ""
+    args.out.write_text(text + ("\n" + notes if notes else ""))
+
+
+if __name__ == "__main__":
+    main()
