@@ -244,7 +244,7 @@ def test_threads_give_the_sequential_results():
 
 def test_grid_search_in_processes_matches_sequential():
     X, y = make_problem(60, 10, seed=28)
-    grid = {"alpha": [0.01, 0.1, 1.0], "precompute": [True, False]}
+    grid = {"alpha": [0.01, 0.1, 1.0]}  # one form: each worker compiles it once
 
     def search(n_jobs):
         cv = KFold(3, shuffle=True, random_state=0)
