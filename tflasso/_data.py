@@ -85,6 +85,22 @@ def gram_problem(X, y, x_offset, y_offset, sw):
     return gram / n, xty / n, np.einsum("ik,ik->k", yc, yc) / n
 
 
+def column_norms(X, x_offset, sw):
+    """Squared norms of the centred, weighted columns ``sqrt(sw) * (X - x_offset)``.
+
+    One pass, no copy of X; the centring is expanded, so with offsets far
+    larger than the spread the result is only approximate (it is used to
+    rank and to rescale features, never in the objective).
+    """
+    offset = np.asarray(x_offset, dtype=np.float64)
+    sums = np.asarray(X.T @ sw.astype(X.dtype), dtype=np.float64).ravel()
+    if sparse.issparse(X):
+        squares = np.asarray(X.multiply(X).T @ sw, dtype=np.float64).ravel()
+    else:
+        squares = np.einsum("ij,ij,i->j", X, X, sw.astype(X.dtype))
+    return np.maximum(squares - 2 * offset * sums + offset**2 * sw.sum(), 0)
+
+
 def weighted_target(y, y_offset, sw, dtype):
     """Square roots of the weights, and the centred target multiplied by them."""
     root = np.ones(y.shape[0], dtype) if sw is None else np.sqrt(sw).astype(dtype)

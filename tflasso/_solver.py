@@ -156,37 +156,48 @@ def _solve_gram(gram, xty, yy, n, penalty, alpha, w0, tol, max_iter, gap_every,
 
 
 def _operator_solver(matmul):
-    """Operator-form solver for a design matrix multiplied by ``matmul``."""
+    """Operator-form solver for a design matrix multiplied by ``matmul``.
+
+    Like the Gram form it iterates on rescaled features ``v = w / penalty``
+    (``penalty_j`` the inverse norm of column j), so that one step size
+    suits columns of any scale; ``w`` goes in and comes out.
+    """
 
     def solve(
-        X, x_offset, sqrt_sw, y, alpha, w0, tol, max_iter, gap_every, positive
+        X, x_offset, sqrt_sw, y, penalty, alpha, w0, tol, max_iter, gap_every,
+        positive,
     ):
         n = tf.cast(tf.shape(y)[0], y.dtype)
         weights = sqrt_sw[:, None]
+        penalty = penalty[:, None]
 
-        def forward(w):  # sqrt(sw) * (X - x_offset) @ w
+        def forward(v):  # sqrt(sw) * (X - x_offset) @ (penalty * v)
+            w = penalty * v
             return weights * (matmul(X, w) - tf.matmul(x_offset[None, :], w))
 
-        def backward(r):  # (X - x_offset)^T @ (sqrt(sw) * r)
+        def backward(r):  # penalty * (X - x_offset)^T @ (sqrt(sw) * r)
             r = weights * r
-            return matmul(X, r, adjoint_a=True) - x_offset[:, None] * tf.reduce_sum(
+            xtr = matmul(X, r, adjoint_a=True) - x_offset[:, None] * tf.reduce_sum(
                 r, axis=0, keepdims=True
             )
+            return penalty * xtr
 
-        def smooth(w):
-            return 0.5 / n * tf.reduce_sum((y - forward(w)) ** 2)
+        def smooth(v):
+            return 0.5 / n * tf.reduce_sum((y - forward(v)) ** 2)
 
-        def gap_at(w):
-            r = y - forward(w)
+        def gap_at(v):
+            r = y - forward(v)
             rr = tf.reduce_sum(r**2, axis=0) / n
             ry = tf.reduce_sum(r * y, axis=0) / n
-            return _duality_gap(rr, ry, backward(r) / n, w, alpha, n, positive)
+            return _duality_gap(rr, ry, backward(r) / n, v, alpha, n, positive, penalty)
 
         p = tf.shape(x_offset)[0]
         lipschitz = _lipschitz(lambda v: backward(forward(v)) / n, p, y.dtype)
-        return _fista(
-            smooth, gap_at, w0, alpha, lipschitz, tol, max_iter, gap_every, positive
+        v, gap, n_iter = _fista(
+            smooth, gap_at, w0 / penalty, alpha, lipschitz, tol, max_iter, gap_every,
+            positive, penalty,
         )
+        return penalty * v, gap, n_iter
 
     return solve
 
@@ -228,6 +239,7 @@ def _build(dtype):
         _vector(dtype),  # x_offset
         _vector(dtype),  # sqrt_sw
         _matrix(dtype),  # y, centred and weighted
+        _vector(dtype),  # penalty: inverse column norms
         *_controls(dtype),
     ]
     dense = tf.function(

@@ -15,6 +15,7 @@ The stopping rule is the full problem's duality gap, scikit-learn's.
 import numpy as np
 from scipy import sparse
 
+from ._data import column_norms
 from ._solver import solve_gram
 
 # Smallest working set, and the inner problems' tolerance relative to the
@@ -40,17 +41,7 @@ class _Design:
         self.X = X.tocsc() if sparse.issparse(X) else X
         self.x_offset = x_offset.astype(np.float64)
         self.root = root
-        self.col_norm2 = self._column_norms()
-
-    def _column_norms(self):
-        """Squared norms of the centred, weighted columns (only to rank features)."""
-        X, offset, sw = self.X, self.x_offset, self.root**2
-        sums = np.asarray(X.T @ sw.astype(X.dtype), dtype=np.float64).ravel()
-        if sparse.issparse(X):
-            squares = np.asarray(X.multiply(X).T @ sw, dtype=np.float64).ravel()
-        else:
-            squares = np.einsum("ij,ij,i->j", X, X, sw.astype(X.dtype))
-        return np.maximum(squares - 2 * offset * sums + offset**2 * sw.sum(), 0)
+        self.col_norm2 = column_norms(self.X, self.x_offset, root**2)
 
     def columns(self, idx):
         """Explicitly centred, weighted columns ``idx``, dense float64."""
