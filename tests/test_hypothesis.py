@@ -2,9 +2,9 @@
 
 Every returned solution must satisfy the lasso's optimality (KKT) conditions,
 report its true duality gap, and have an objective no more than the tolerance
-above scikit-learn's optimum. Entries are small integers so that the problems
-are random but not badly scaled (badly scaled columns are a known limitation,
-see ``test_edge_cases.py``).
+above scikit-learn's optimum. Entries are small integers, and each column is
+scaled by a power of ten, so that problems are degenerate (ties, zero and
+duplicate columns) and badly scaled often.
 """
 
 import os
@@ -35,6 +35,7 @@ def problems(draw):
     p = draw(st.integers(1, 8))
     entries = st.integers(-6, 6).map(float)
     X = draw(arrays(np.float64, (n, p), elements=entries))
+    X *= 10.0 ** draw(arrays(np.int64, p, elements=st.integers(-3, 3)))
     y = draw(arrays(np.float64, n, elements=entries))
     weighted = draw(st.booleans())
     sw = (draw(arrays(np.float64, n, elements=st.sampled_from([0.5, 1.0, 2.0, 3.0])))
