@@ -146,11 +146,22 @@ def test_sklearn_compatible_estimator(estimator, check):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["dense", "tall"])
 def test_lasso_cv_matches_sklearn_on_benchmark_sets(name):
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
-    from bench_cv import load
+    from benchmarks.datasets import load
 
     X, y = load(name)
     _assert_agree(*_fit_both(X, y, alphas=100))
+
+
+def test_lasso_cv_working_sets_match_sklearn(monkeypatch):
+    # Working sets along the path serve many features (over 256); lowering
+    # the thresholds runs them here, in chunks of 4 alphas, in graph mode.
+    from tflasso import _path
+
+    monkeypatch.setattr(_path, "_MAX_XLA_FEATURES", 0)
+    monkeypatch.setattr(_path, "_CHUNK_ALPHAS", 4)
+    monkeypatch.setattr(_path, "_MAX_SET_SHARE", 0.9)
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((300, 60))
+    y = X[:, :5] @ [3.0, -2.0, 2.0, 1.5, -1.0] + rng.standard_normal(300)
+    _assert_agree(*_fit_both(X, y, alphas=20))
+    _assert_agree(*_fit_both(X, y, alphas=20, positive=True))

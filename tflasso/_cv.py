@@ -27,7 +27,7 @@ from . import _data
 from ._lasso import Lasso
 from ._path import (
     alpha_grid,
-    solve_gram,
+    solve_gram_path,
     solve_operator,
     sorted_alphas,
     use_gram,
@@ -157,7 +157,7 @@ def _cv_gram(X, y, sw, folds, grid, params):
     if isinstance(grid, Integral):
         grid = alpha_grid(xty[-1], grid, params["eps"], params["positive"])
     counts = np.array([len(train) for train, _ in folds] + [X.shape[0]], float)
-    w, gap, n_iter = solve_gram(
+    w, gap, n_iter = solve_gram_path(
         gram, xty, yy, counts, grid, params["tol"] * yy, params["max_iter"],
         params["positive"],
     )

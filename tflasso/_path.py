@@ -22,6 +22,10 @@ _MAX_GRAM_FEATURES = 4096
 _FLOAT32_TOL = 3e-5
 # Problems up to this many features run XLA-compiled (see solve_gram).
 _MAX_XLA_FEATURES = 256
+# Alphas per chunk of the path when solving on working sets.
+_CHUNK_ALPHAS = 10
+# Past this share of the features, a working set is not worth it.
+_MAX_SET_SHARE = 0.25
 
 
 def alpha_grid(xty, n_alphas, eps, positive):
@@ -66,11 +70,12 @@ def _padded_size(size):
     return bucket
 
 
-def solve_gram(gram, xty, yy, n, alphas, tol, max_iter, positive):
+def solve_gram(gram, xty, yy, n, alphas, tol, max_iter, positive, w0=None):
     """The batched Gram solver, numpy in and out: ``(W, gap, n_iter)``.
 
     ``gram`` is (B, p, p); ``xty``, ``yy``, ``n`` and ``tol`` (absolute) have
     one entry per batch member, ``alphas`` one per column; all float64.
+    ``w0`` (B, p, K), zeros by default, is the starting point.
 
     Small problems run XLA-compiled, padded to a few sizes so that XLA
     compiles once per size: padded features have zero rows and columns in
@@ -93,7 +98,10 @@ def solve_gram(gram, xty, yy, n, alphas, tol, max_iter, positive):
     padded_xty[:, :p] = xty
     above_max = 2 * max(np.abs(xty).max(), alphas.max()) + 1
     padded_alphas = np.concatenate([alphas, np.full(width - k, above_max)])
-    w = np.zeros((size, n_members * width), np.float32)
+    w = np.zeros((size, n_members, width), np.float32)
+    if w0 is not None:
+        w[:p, :, :k] = w0.transpose(1, 0, 2)
+    w = w.reshape(size, -1)
     n_iter = np.zeros((n_members, width), np.int32)
     for dtype, tolerance in (
         (tf.float32, np.maximum(tol, _FLOAT32_TOL * yy)),
@@ -113,6 +121,60 @@ def solve_gram(gram, xty, yy, n, alphas, tol, max_iter, positive):
     return w[:, :p, :k].astype(np.float64), gap[:, :k], n_iter[:, :k]
 
 
+def solve_gram_path(gram, xty, yy, n, alphas, tol, max_iter, positive):
+    """:func:`solve_gram` along the path, on working sets when p is large.
+
+    Where most features end at zero, a p x p product per iteration is mostly
+    wasted. The alphas (largest first) are then solved in chunks, each
+    warm-started from the previous chunk's last solution and restricted to a
+    working set: that solution's support, and the features that break the
+    optimality conditions (``|x_j^T r| / n > alpha``) there at the chunk's
+    smallest alpha. Features that still break them at the chunk's solutions
+    are added and the chunk solved again; once none does, the restricted
+    duality gaps are the full ones.
+    """
+    n_members, p = xty.shape
+    if p <= _MAX_XLA_FEATURES:
+        return solve_gram(gram, xty, yy, n, alphas, tol, max_iter, positive)
+    k = len(alphas)
+    w = np.zeros((n_members, p, k))
+    gap, n_iter = np.zeros((n_members, k)), np.zeros((n_members, k), np.int32)
+    previous = np.zeros((n_members, p))
+    first = 0
+    while first < k:
+        chunk = np.arange(first, min(first + _CHUNK_ALPHAS, k))
+        correlation = xty - np.einsum("bij,bj->bi", gram, previous)
+        if not positive:
+            correlation = np.abs(correlation)
+        violated = correlation > alphas[chunk[-1]]
+        keep = np.flatnonzero(np.any(violated | (previous != 0), axis=0))
+        if len(keep) > p * _MAX_SET_SHARE:
+            # A product with the full Gram matrix costs its memory traffic
+            # whatever the width: the rest of the path goes in one call.
+            chunk, keep = np.arange(first, k), np.arange(p)
+        start = np.repeat(previous[:, keep, None], len(chunk), axis=2)
+        while True:
+            w_set, gap_set, steps = solve_gram(
+                gram[:, keep][:, :, keep], xty[:, keep], yy, n, alphas[chunk],
+                tol, max_iter, positive, start,
+            )
+            n_iter[:, chunk] += steps
+            grad = xty[:, :, None] - np.matmul(gram[:, :, keep], w_set)
+            violated = (grad if positive else np.abs(grad)) > alphas[chunk]
+            violated[:, keep] = False
+            if not violated.any():
+                break
+            start = np.zeros((n_members, p, len(chunk)))
+            start[:, keep] = w_set
+            keep = np.union1d(keep, np.flatnonzero(violated.any(axis=(0, 2))))
+            start = start[:, keep]
+        w[:, keep[:, None], chunk] = w_set
+        gap[:, chunk] = gap_set
+        previous = w[:, :, chunk[-1]]
+        first = chunk[-1] + 1
+    return w, gap, n_iter
+
+
 def solve_operator(X, x_offset, root, y, alphas, tol, max_iter, positive):
     """One target at every alpha by the operator solver: ``(W, gap, n_iter)``.
 
@@ -129,7 +191,9 @@ def solve_operator(X, x_offset, root, y, alphas, tol, max_iter, positive):
         "sparse" if isinstance(X, tf.SparseTensor) else "dense"
     ](
         X, x_offset.astype(dtype), root.astype(dtype),
-        np.repeat(y[:, None].astype(dtype), k, axis=1), alphas.astype(dtype),
+        np.repeat(y[:, None].astype(dtype), k, axis=1),
+        np.ones(len(x_offset), dtype),  # penalty: features used as they are
+        alphas.astype(dtype),
         np.zeros((len(x_offset), k), dtype), np.full(k, tol, dtype),
         np.int32(max_iter), np.int32(GAP_EVERY), np.bool_(positive),
     )
