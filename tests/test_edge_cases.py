@@ -220,6 +220,7 @@ def test_huge_offsets_in_y_and_X_only_move_the_intercept(form):
     shifted_y = Lasso(alpha=alpha, tol=1e-12, **FORMS[form]).fit(X, y + 1e8)
     np.testing.assert_allclose(shifted_y.coef_, base.coef_, atol=1e-7)
     np.testing.assert_allclose(shifted_y.intercept_, base.intercept_ + 1e8, atol=1e-6)
-    shifted_X = Lasso(alpha=alpha, tol=1e-12, **FORMS[form]).fit(X + 1e6, y)
+    # X + 1e6 keeps X to ~1e-10, too coarse for a 1e-12 gap: ask for 1e-10.
+    shifted_X = Lasso(alpha=alpha, tol=1e-10, **FORMS[form]).fit(X + 1e6, y)
     np.testing.assert_allclose(shifted_X.coef_, base.coef_, atol=1e-7)
     np.testing.assert_allclose(shifted_X.predict(X + 1e6), base.predict(X), atol=1e-6)
