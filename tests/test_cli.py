@@ -104,6 +104,8 @@ def test_fit_writes_model_coefficients_and_plots(fitted):
     assert f"alpha = {alpha:.4g}, chosen by 3-fold cross-validation" in result.stdout
     assert "CV mean squared error" in result.stdout
     assert f"exact zeros: {int((model[-1].coef_ == 0).sum())}" in result.stdout
+    # TensorFlow's native start-up lines (oneDNN, CUDA stubs) are hidden.
+    assert "absl" not in result.stderr and "oneDNN" not in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -126,6 +128,15 @@ def test_predict_reproduces_python_predictions(fitted, clean_csv, tmp_path):
     assert result.returncode == 0, result.stderr
     expected = joblib.load(out / "model.joblib").predict(data[FEATURES])
     np.testing.assert_array_equal(pd.read_csv(tmp_path / "pred.csv").prediction, expected)
+
+
+def test_help_is_instant_imports_neither_tensorflow_nor_pandas():
+    code = ("import sys; from tflasso.__main__ import main\n"
+            "try:\n    main(['fit', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted({'tensorflow', 'pandas', 'matplotlib'} & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.splitlines()[-1] == "[]"
+    assert "--standardize, --no-standardize" in result.stdout
 
 
 # In-process checks of the pieces: cheap, no subprocess.
