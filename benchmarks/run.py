@@ -7,7 +7,7 @@ From the repository root::
 
 The full run writes ``benchmarks/results.md`` (the table the docs show),
 ``benchmarks/ratios.png`` and ``benchmarks/results.json``; ``--quick`` writes
-``results_quick.*`` and ``ratios_quick.png`` instead. Needs the ``bench`` extra
+the same files under ``benchmarks/quick/`` instead. Needs the ``bench`` extra
 (``pip install -e ".[bench]"``). See ``--help`` for the knobs.
 """
 
@@ -57,7 +57,7 @@ def parse(argv):
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--grid-repeats", type=int, default=5,
                         help="GridSearchCV repeats (0 to skip)")
-    parser.add_argument("--out", default=None, help="output stem (default by mode)")
+    parser.add_argument("--out", default=None, help="output stem under benchmarks/ (default: results, or quick/results)")
     parser.add_argument("--tflasso-rev", default=None,
                         help="benchmark tflasso as committed at this git revision "
                         "(default: the working tree)")
@@ -113,8 +113,9 @@ def main(argv=None):
     from benchmarks import gridsearch, report, suite
     start = time.perf_counter()
     load_start = os.getloadavg()[0]
-    stem = args.out or ("results_quick" if args.quick else "results")
+    stem = args.out or ("quick/results" if args.quick else "results")
     plot_name = stem.replace("results", "ratios") + ".png"
+    (HERE / stem).parent.mkdir(parents=True, exist_ok=True)
     skglm_jit = suite.warm_up_skglm()
     cases = []
     for dataset in args.datasets:
