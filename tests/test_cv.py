@@ -155,11 +155,11 @@ def test_lasso_cv_matches_sklearn_on_benchmark_sets(name):
 def test_lasso_cv_working_sets_match_sklearn(monkeypatch):
     # Working sets along the path serve many features (over 256); lowering
     # the thresholds runs them here, in chunks of 4 alphas, in graph mode.
-    from tflasso import _path
+    from tflasso import _batched
 
-    monkeypatch.setattr(_path, "_MAX_XLA_FEATURES", 0)
-    monkeypatch.setattr(_path, "_CHUNK_ALPHAS", 4)
-    monkeypatch.setattr(_path, "_MAX_SET_SHARE", 0.9)
+    monkeypatch.setattr(_batched, "_MAX_XLA_FEATURES", 0)
+    monkeypatch.setattr(_batched, "_CHUNK_ALPHAS", 4)
+    monkeypatch.setattr(_batched, "_MAX_SET_SHARE", 0.9)
     rng = np.random.default_rng(7)
     X = rng.standard_normal((300, 60))
     y = X[:, :5] @ [3.0, -2.0, 2.0, 1.5, -1.0] + rng.standard_normal(300)
