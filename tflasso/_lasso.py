@@ -112,7 +112,7 @@ class Lasso(RegressorMixin, BaseEstimator):
     n_features_in_ : int
         Number of features seen during ``fit``.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during ``fit``, when ``X`` has string column
         names.
 
@@ -145,7 +145,7 @@ class Lasso(RegressorMixin, BaseEstimator):
     >>> X, y = load_diabetes(return_X_y=True)
     >>> model = make_pipeline(StandardScaler(), Lasso(alpha=1.0)).fit(X, y)
     >>> int((model[-1].coef_ == 0).sum())
-    2
+    3
     """
 
     _parameter_constraints: dict = {
