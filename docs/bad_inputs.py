@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.test_reliability import BAD_INPUTS, _call  # noqa: E402
+from tests.test_reliability import BAD_INPUTS  # noqa: E402
 
 HEADER = """\
 Bad input and the errors it gets
@@ -28,15 +28,15 @@ checks; messages are shown up to their first line.
 """
 
 
-def observe(case):
-    """The exception class name and first message line that ``case`` raises."""
+def observe(what, call):
+    """The exception class name and first message line that ``call`` raises."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            _call(case)
+            call()
         except Exception as error:  # noqa: BLE001 - recording whatever is raised
             return type(error).__name__, str(error).splitlines()[0]
-    raise AssertionError(f"{case[0]!r} raised nothing")
+    raise AssertionError(f"{what!r} raised nothing")
 
 
 def table(rows):
@@ -53,7 +53,7 @@ def table(rows):
 
 
 def main():
-    rows = [(case[0], *observe(case)) for case in BAD_INPUTS]
+    rows = [(what, *observe(what, call)) for what, call, _, _ in BAD_INPUTS]
     out = ROOT / "docs" / "bad_inputs.rst"
     out.write_text(HEADER + table(rows))
     print(f"wrote {out} ({len(rows)} inputs)")

@@ -32,19 +32,15 @@ def _fit(X=_X, y=_Y, sample_weight=None, **params):
     return lambda: Lasso(**params).fit(X, y, sample_weight=sample_weight)
 
 
-def _predict(X, fit_X=_X):
-    def run():
-        model = Lasso(alpha=0.1).fit(fit_X, _Y)
-        return model.predict(X)
-
-    return run
+def _predict(X):
+    return lambda: Lasso(alpha=0.1).fit(_X, _Y).predict(X)
 
 
 def _predict_renamed_columns():
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame(_X, columns=list("abcde"))
     model = Lasso(alpha=0.1).fit(frame, _Y)
-    return lambda: model.predict(frame.rename(columns={"a": "z"}))
+    return model.predict(frame.rename(columns={"a": "z"}))
 
 
 def _param(name, kind):
@@ -126,23 +122,18 @@ BAD_INPUTS = [
      "X has 4 features, but Lasso is expecting 5 features"),
     ("predict with NaN", _predict(_with(_X, (0, 0), np.nan)), ValueError,
      "Input X contains NaN"),
-    ("predict with renamed DataFrame columns", None, ValueError,
+    ("predict with renamed DataFrame columns", _predict_renamed_columns, ValueError,
      "The feature names should match those that were passed during fit"),
 ]
 
 
-def _call(case):
-    what, call, _, _ = case
-    return _predict_renamed_columns()() if call is None else call()
-
-
 @pytest.mark.parametrize("case", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
 def test_bad_input_raises_sklearn_error(case):
-    _, _, error, message = case
+    _, call, error, message = case
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # numpy's overflow notes
         with pytest.raises(error, match=message):
-            _call(case)
+            call()
 
 
 @pytest.mark.parametrize(
