@@ -29,10 +29,23 @@ def offsets(X, y, sw, fit_intercept):
     if not fit_intercept:
         return np.zeros(p, X.dtype), np.zeros(y.shape[1], X.dtype)
     weights = np.ones(n) if sw is None else sw
-    # Means are accumulated in float64 whatever the input's precision.
-    x_offset = np.asarray(X.T @ weights, dtype=np.float64).ravel() / n
     y_offset = weights @ y.astype(np.float64) / n
-    return x_offset.astype(X.dtype), y_offset.astype(X.dtype)
+    # Means are accumulated in float64 whatever the input's precision; a
+    # float32 X is promoted block by block, never copied whole.
+    if sparse.issparse(X) or X.dtype == np.float64:
+        x_offset = np.asarray(X.T @ weights, dtype=np.float64).ravel()
+    else:
+        x_offset = np.zeros(p)
+        for start, stop in _blocks(X):
+            x_offset += X[start:stop].T.astype(np.float64) @ weights[start:stop]
+    return (x_offset / n).astype(X.dtype), y_offset.astype(X.dtype)
+
+
+def _blocks(X):
+    """``(start, stop)`` row ranges of about ``_BLOCK_BYTES`` each."""
+    n, p = X.shape
+    rows = max(1, _BLOCK_BYTES // max(1, p * X.itemsize))
+    return [(start, min(start + rows, n)) for start in range(0, n, rows)]
 
 
 def solver_form(X, precompute):
@@ -74,13 +87,12 @@ def gram_problem(X, y, x_offset, y_offset, sw):
     else:
         gram = np.zeros((p, p))
         xty = np.zeros((p, y.shape[1]))
-        rows = max(1, _BLOCK_BYTES // max(1, p * X.itemsize))
-        for start in range(0, n, rows):
-            block = X[start : start + rows] - x_offset
+        for start, stop in _blocks(X):
+            block = X[start:stop] - x_offset
             if sw is not None:
-                block *= root[start : start + rows, None].astype(X.dtype)
+                block *= root[start:stop, None].astype(X.dtype)
             gram += block.T @ block
-            xty += block.T @ yc[start : start + rows]
+            xty += block.T @ yc[start:stop]
     yc = yc.astype(np.float64)
     return gram / n, xty / n, np.einsum("ik,ik->k", yc, yc) / n
 
