@@ -192,14 +192,15 @@ def solve_gram(gram, xty, yy, n, alphas, tol, max_iter, positive, w0=None):
         w[:p, :, :k] = w0.transpose(1, 0, 2)
     w = w.reshape(size, -1)
     n_iter = np.zeros((n_members, width), np.int32)
-    for dtype, tolerance in (
-        (tf.float32, np.maximum(tol, _FLOAT32_TOL * yy)),
-        (tf.float64, tol),
+    # Float32 gets half the iterations: if it stalls, float64 takes over.
+    for dtype, tolerance, budget in (
+        (tf.float32, np.maximum(tol, _FLOAT32_TOL * yy), (max_iter + 1) // 2),
+        (tf.float64, tol, max_iter),
     ):
         w, gap, steps = _concrete(dtype, jit)(
             padded, padded_xty, yy, n, padded_alphas,
             w.astype(dtype.as_numpy_dtype), tolerance,
-            np.int32(max_iter - n_iter.max()), np.int32(GAP_EVERY),
+            np.int32(budget - n_iter.max()), np.int32(GAP_EVERY),
             np.bool_(positive),
         )
         gap, n_iter = gap.numpy(), n_iter + steps.numpy()

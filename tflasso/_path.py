@@ -100,7 +100,8 @@ def warn_unconverged(gap, tolerance, max_iter, what="Objective"):
         "eps": [Interval(Real, 0, None, closed="neither")],
         "alphas": [Interval(Integral, 1, None, closed="left"), "array-like", None],
         "precompute": [StrOptions({"auto"}), "boolean"],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        # The compiled loop counts iterations in int32.
+        "max_iter": [Interval(Integral, 1, 2**31 - 1, closed="both")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "positive": ["boolean"],
         "return_n_iter": ["boolean"],
