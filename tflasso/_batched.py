@@ -166,10 +166,10 @@ def solve_gram(gram, xty, yy, n, alphas, tol, max_iter, positive, w0=None):
     ``w0`` (B, p, K), zeros by default, is the starting point.
 
     Small problems run XLA-compiled, padded to a few sizes so that XLA
-    compiles once per size, not per problem: padded features have zero rows and columns in
-    ``gram`` and zero ``xty`` (zero gradient: they stay at zero and change
-    neither the step nor the gap); padded columns have an alpha above
-    ``alpha_max``, so zero is their solution and they never iterate.
+    compiles once per size, not per problem: padded features have zero rows
+    and columns in ``gram`` and zero ``xty`` (zero gradient: they stay at zero
+    and change neither the step nor the gap); padded columns have an alpha
+    above ``alpha_max``, so zero is their solution and they never iterate.
 
     The loop first runs in float32 (its matrix products cost a fifth of
     float64's here) down to a relative gap of ``_FLOAT32_TOL`` at best, where
@@ -185,7 +185,7 @@ def solve_gram(gram, xty, yy, n, alphas, tol, max_iter, positive, w0=None):
     padded[:, :p, :p] = gram
     padded_xty = np.zeros((n_members, size))
     padded_xty[:, :p] = xty
-    above_max = 2 * max(np.abs(xty).max(), alphas.max()) + 1
+    above_max = 2 * max(np.abs(xty).max(initial=0.0), alphas.max()) + 1
     padded_alphas = np.concatenate([alphas, np.full(width - k, above_max)])
     w = np.zeros((size, n_members, width), np.float32)
     if w0 is not None:
