@@ -15,8 +15,10 @@ The stopping rule is the full problem's duality gap, scikit-learn's.
 import numpy as np
 from scipy import sparse
 
-from ._data import column_norms
-from ._solver import solve_gram
+import tensorflow as tf
+
+from ._data import column_norms, design_tensor
+from ._solver import SOLVERS, solve_gram
 
 # Smallest working set, and the inner problems' tolerance relative to the
 # current full gap (celer's choice).
@@ -43,17 +45,48 @@ class _Design:
         self.root = root
         self.col_norm2 = column_norms(self.X, self.x_offset, root**2)
 
-    def columns(self, idx):
-        """Explicitly centred, weighted columns ``idx``, dense float64."""
-        block = self.X[:, idx]
-        block = block.toarray() if sparse.issparse(block) else block
-        return (block - self.x_offset[idx]) * self.root[:, None]
+    def matvec(self, idx, w):
+        """``(root * (X - x_offset))[:, idx] @ w``."""
+        product = np.asarray(self.X[:, idx] @ w, dtype=np.float64).ravel()
+        return self.root * (product - self.x_offset[idx] @ w)
 
     def rmatvec(self, r):
         """``(root * (X - x_offset))^T r``."""
         r = self.root * r
         product = np.asarray(self.X.T @ r.astype(self.X.dtype), dtype=np.float64)
         return product.ravel() - self.x_offset * r.sum()
+
+    def gram_is_cheaper(self, idx):
+        """Whether a Gram iteration (|idx|^2) beats two passes over the columns."""
+        stored = self.X[:, idx].nnz if sparse.issparse(self.X) else self.X.shape[0] * len(idx)
+        return len(idx) ** 2 <= 2 * stored
+
+    def restricted(self, idx, y, yy, n, alpha, w, tol, max_iter, gap_every, positive):
+        """Solve the lasso on the columns ``idx``; ``(w, n_iter)``."""
+        block = self.X[:, idx]
+        if self.gram_is_cheaper(idx):
+            if sparse.issparse(block):
+                block = block.toarray()
+            block = (block - self.x_offset[idx]) * self.root[:, None]
+            w, _, n_iter = solve_gram(
+                block.T @ block / n, (block.T @ y / n)[:, None], np.array([yy]), n,
+                np.array([alpha]), w[:, None], np.array([tol]), max_iter, gap_every,
+                positive,
+            )
+            return w[:, 0], int(n_iter[0])
+        dtype = block.dtype
+        norms = np.sqrt(self.col_norm2[idx] / n)
+        w, _, n_iter = SOLVERS[tf.as_dtype(dtype)][
+            "sparse" if sparse.issparse(block) else "dense"
+        ](
+            design_tensor(block), self.x_offset[idx].astype(dtype),
+            self.root.astype(dtype), y[:, None].astype(dtype),
+            (1 / np.where(norms > 0, norms, 1)).astype(dtype),
+            np.array([alpha], dtype), w[:, None].astype(dtype),
+            np.array([tol], dtype), np.int32(max_iter), np.int32(gap_every),
+            np.bool_(positive),
+        )
+        return w.numpy()[:, 0].astype(np.float64), int(n_iter.numpy()[0])
 
 
 def solve(X, x_offset, root, y, alpha, w0, tol, max_iter, gap_every, positive):
@@ -71,8 +104,7 @@ def solve(X, x_offset, root, y, alpha, w0, tol, max_iter, gap_every, positive):
     n_iter, previous_gap = 0, np.inf
     while True:
         support = np.flatnonzero(w)
-        block = design.columns(support)
-        residual = y - block @ w[support]
+        residual = y - design.matvec(support, w[support])
         xtr = design.rmatvec(residual) / n
         gap, dual_scale = _gap(
             residual @ residual / n, residual @ y / n, xtr, w, alpha, n, positive
@@ -84,25 +116,17 @@ def solve(X, x_offset, root, y, alpha, w0, tol, max_iter, gap_every, positive):
         size = min(p, max(grow * size, 2 * support.size))
         previous_gap = gap
         ws = _select(xtr, dual_scale, design.col_norm2 / n, support, size)
-        block = design.columns(ws)
-        w_ws, _, inner = solve_gram(
-            block.T @ block / n,
-            (block.T @ y / n)[:, None],
-            np.array([yy]),
-            n,
-            np.array([alpha]),
-            w[ws, None],
+        w_ws, inner = design.restricted(
+            ws, y, yy, n, alpha, w[ws],
             # With every feature in the set the restricted problem is the
             # whole problem: solve it to the final tolerance at once.
-            np.array([tol if size == p else max(_INNER_TOL * gap, 0.5 * tol)]),
-            max_iter - n_iter,
-            gap_every,
-            positive,
+            tol if size == p else max(_INNER_TOL * gap, 0.5 * tol),
+            max_iter - n_iter, gap_every, positive,
         )
         w[:] = 0
-        w[ws] = w_ws[:, 0]
-        n_iter += int(inner[0])
-        if size == p and inner[0] == 0:
+        w[ws] = w_ws
+        n_iter += inner
+        if size == p and inner == 0:
             break  # the whole problem is in the set and cannot improve
     return w, gap, n_iter
 
