@@ -69,7 +69,7 @@ def compare(name, repeats, tol):
 
 
 def agreement(name, tol=1e-6):
-    """Both LassoCVs solved tightly: same alpha_, and mse_path_'s largest relative gap."""
+    """Both LassoCVs solved tightly: same alpha_?, largest relative mse_path_ gap."""
     from sklearn.linear_model import LassoCV as SklearnLassoCV
 
     from tflasso import LassoCV
@@ -106,9 +106,9 @@ def report(rows, grid, tol):
     lines = [
         "# LassoCV: tflasso vs scikit-learn",
         "",
-        f"`LassoCV(alphas=100, cv=5, tol={tol})` on both sides: the same automatic grid",
-        "and folds, float64, on this machine (2 cores, no GPU, shared with other work:",
-        "re-measure before relying on a figure). Medians of alternating runs;",
+        f"`LassoCV(alphas=100, cv=5, tol={tol})` on both sides: the same automatic",
+        "grid and folds, float64, on this machine (2 cores, no GPU, shared with other",
+        "work: re-measure before relying on a figure). Medians of alternating runs;",
         "tflasso's first fit (tracing, XLA compilation) is excluded and shown apart.",
         "",
         "| data | sklearn LassoCV | tflasso LassoCV | speed-up | tflasso first fit "
@@ -138,9 +138,9 @@ def report(rows, grid, tol):
         ours, search, same = grid
         lines += [
             "",
-            "`GridSearchCV(sklearn.linear_model.Lasso(), {'alpha': grid}, cv=5)` over the",
-            "same 100 alphas on the tall set, run once, against tflasso's `LassoCV`",
-            "(best of 2):",
+            "`GridSearchCV(sklearn.linear_model.Lasso(), {'alpha': grid}, cv=5)`",
+            "over the same 100 alphas on the tall set, run once, against tflasso's",
+            "`LassoCV` (best of 2):",
             "",
             "| GridSearchCV(Lasso()) | tflasso LassoCV | speed-up | same alpha |",
             "|---|---|---|---|",

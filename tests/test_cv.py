@@ -135,7 +135,8 @@ def test_lasso_cv_does_not_retrace():
     for n, p, cv, alphas in [(90, 8, 3, 10), (200, 5, 4, 7), (150, 12, 5, 12)]:
         X, y = make_problem(n, p, seed=n)
         LassoCV(alphas=alphas, cv=cv, tol=1e-3).fit(X, y)
-    assert counts == {key: f.experimental_get_tracing_count() for key, f in BATCHED.items()}
+    after = {key: f.experimental_get_tracing_count() for key, f in BATCHED.items()}
+    assert counts == after
 
 
 @parametrize_with_checks([LassoCV(alphas=10, cv=3)])

@@ -43,6 +43,8 @@ _BLOCK_BYTES = 32 * 2**20
 # x 1,000 blocks); below, TensorFlow's product (OpenBLAS's rank-k update ran
 # 5x slower than it on 40,000 x 200 blocks on a loaded 2-core machine).
 _NUMPY_FEATURES = 512
+# Smaller blocks stay in numpy: a TensorFlow call costs about 0.3 ms.
+_TF_MIN_ENTRIES = 2**20
 
 
 @tf.function(
@@ -113,8 +115,9 @@ class _Moments:
             if contiguous:
                 index = slice(index[0], index[-1] + 1)
             root = np.ones(len(y[index])) if sw is None else np.sqrt(sw[index])
-            block_moments = _numpy_moments if p >= _NUMPY_FEATURES else _tf_moments
-            moments = block_moments(
+            large = len(y[index]) * p >= _TF_MIN_ENTRIES
+            narrow = large and p < _NUMPY_FEATURES
+            moments = (_tf_moments if narrow else _numpy_moments)(
                 np.asarray(X[index], np.float64), np.asarray(y[index], np.float64),
                 root, x_shift, np.float64(y_shift),
             )
@@ -253,7 +256,7 @@ def _cv_operator(X, y, sw, folds, grid, params):
 
 
 def one_standard_error(alphas, mse_path):
-    """The largest alpha whose mean CV error is within one standard error of the minimum.
+    """The largest alpha whose mean CV error is within one SE of the minimum.
 
     The standard error of the mean over ``n_folds`` folds is
     ``std(ddof=1) / sqrt(n_folds)``, as in glmnet; it is 0 with one fold.

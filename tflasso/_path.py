@@ -32,7 +32,7 @@ def alpha_grid(xty, n_alphas, eps, positive):
 
 
 def sorted_alphas(alphas):
-    """A user's alphas as a float64 array, largest first, as scikit-learn orders them."""
+    """A user's alphas as float64, largest first, as scikit-learn orders them."""
     alphas = np.asarray(alphas, dtype=np.float64).ravel()
     if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
         raise ValueError(
