@@ -34,9 +34,16 @@ _CHUNK_ALPHAS = 10
 _MAX_SET_SHARE = 0.25
 
 
-def _batched_lipschitz(gram):
-    """Largest eigenvalue of each ``G_b``, from batched power iterations."""
-    dtype = gram.dtype
+def _batched_lipschitz(gram, dtype):
+    """Largest eigenvalue of each ``G_b``, from batched power iterations in ``dtype``.
+
+    Each float64 ``G_b`` is first divided by its largest diagonal entry (its
+    largest entry), so that float32 iterations neither overflow nor underflow
+    whatever the scale of X.
+    """
+    scale = tf.reduce_max(tf.linalg.diag_part(gram), axis=1)
+    scale = tf.where(scale > 0, scale, tf.ones_like(scale))
+    gram = tf.cast(gram / scale[:, None, None], dtype)
     p = tf.shape(gram)[1]
     # A fixed, generic start vector keeps fits deterministic without seeds.
     v0 = 1 + 0.5 * tf.sin(tf.cast(tf.range(1, p + 1), dtype))
@@ -51,8 +58,9 @@ def _batched_lipschitz(gram):
         lambda i, v: i < _POWER_ITERATIONS, step, (tf.constant(0), v0)
     )
     rayleigh = tf.reduce_sum(v * tf.matmul(gram, v), axis=[1, 2])
+    lipschitz = _LIPSCHITZ_MARGIN * tf.cast(rayleigh, tf.float64) * scale
     # An all-zero Gram matrix must still give a finite step.
-    return tf.maximum(_LIPSCHITZ_MARGIN * rayleigh, tiny)
+    return tf.maximum(tf.cast(lipschitz, dtype), tiny)
 
 
 def _solve_batched(gram, xty, yy, n, alpha, w0, tol, max_iter, gap_every, positive):
@@ -102,7 +110,7 @@ def _solve_batched(gram, xty, yy, n, alpha, w0, tol, max_iter, gap_every, positi
             positive,
         )
 
-    lipschitz = per_column(_batched_lipschitz(gram_it))
+    lipschitz = per_column(_batched_lipschitz(gram, dtype))
     w, gap, n_iter = _fista(
         smooth, gap_at, w0, tf.cast(alphas, dtype), lipschitz, per_column(tol),
         max_iter, gap_every, positive,
