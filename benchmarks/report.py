@@ -59,7 +59,9 @@ def _row(record, sklearn, tol):
     baseline = "steps" in record
     time = _seconds(record["median"])
     if baseline:
-        time += " (budget)"
+        # A step (or Keras' set-up) can stall on a loaded machine and overrun.
+        over = record["median"] > 1.5 * record.get("budget", np.inf)
+        time += f" (budget {record['budget']:g} s, overran)" if over else " (budget)"
         work = f"{record['steps']} steps"
     else:
         work = "" if record["n_iter"] is None else str(record["n_iter"])

@@ -158,7 +158,8 @@ def run_baselines(X, y, alpha, tol, budget, learning_rates):
         start = time.perf_counter()
         coef, intercept, steps = train(X, y, alpha, budget, learning_rates[name])
         seconds = time.perf_counter() - start
-        record = {"method": name, "times": [seconds], "median": seconds, "steps": steps}
+        record = {"method": name, "times": [seconds], "median": seconds, "steps": steps,
+                  "budget": budget}
         record.update(_describe(X, y, alpha, tol, coef, intercept))
         records.append(record)
     return records
