@@ -10,10 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from scipy import sparse
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.utils._param_validation import InvalidParameterError
 
-from tflasso import Lasso
+from tflasso import Lasso, LassoCV, lasso_path
+from tflasso import _cv
 
 from .conftest import make_problem
 
@@ -250,3 +253,106 @@ def test_grid_search_in_processes_matches_sequential():
     np.testing.assert_array_equal(
         parallel.best_estimator_.coef_, sequential.best_estimator_.coef_
     )
+
+
+# --- LassoCV and lasso_path validate as Lasso does ----------------------------
+
+_ESTIMATORS = [Lasso(), LassoCV(cv=3, alphas=5)]
+_NAMES = [type(e).__name__ for e in _ESTIMATORS]
+_SHARED_BAD_INPUTS = [
+    ("scalar sample_weight=0", {"sample_weight": 0},
+     "sample_weight must be a positive finite number"),
+    ("scalar sample_weight=-1.0", {"sample_weight": -1.0},
+     "sample_weight must be a positive finite number"),
+    ("scalar sample_weight=NaN", {"sample_weight": np.nan},
+     "sample_weight must be a positive finite number"),
+    ("negative sample_weight", {"sample_weight": _with(np.ones(20), 0, -1)},
+     "Negative values in data passed to `sample_weight`"),
+    ("sample_weight all zero", {"sample_weight": np.zeros(20)},
+     "Sample weights must contain at least one non-zero number"),
+    ("X of 1e200", {"X": _X * 1e200},
+     "Input X contains values too large to square in float64"),
+    ("y of -1e200", {"y": _Y * -1e200},
+     "Input y contains values too large to square in float64"),
+    ("float32 X of 1e20", {"X": (1e20 * _X).astype(np.float32)},
+     "Input X contains values too large to square in float32"),
+]
+
+
+@pytest.mark.parametrize(
+    "case", _SHARED_BAD_INPUTS, ids=[c[0] for c in _SHARED_BAD_INPUTS]
+)
+@pytest.mark.parametrize("estimator", _ESTIMATORS, ids=_NAMES)
+def test_lasso_and_lasso_cv_reject_bad_input_alike(estimator, case):
+    _, data, message = case
+    inputs = {"X": _X, "y": _Y, "sample_weight": None, **data}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(ValueError, match=message):
+            clone(estimator).fit(**inputs)
+
+
+@pytest.mark.parametrize("estimator", _ESTIMATORS, ids=_NAMES)
+def test_max_iter_beyond_int32_is_a_parameter_error(estimator):
+    name = type(estimator).__name__
+    with pytest.raises(
+        InvalidParameterError,
+        match=rf"The 'max_iter' parameter of {name} must be an int in the range "
+        r"\[1, 2147483647\]",
+    ):
+        clone(estimator).set_params(max_iter=2**40).fit(_X, _Y)
+
+
+@pytest.mark.parametrize(
+    "X, y, message",
+    [(_X * 1e200, _Y, "Input X contains values too large to square"),
+     (_X, _Y * 1e200, "Input y contains values too large to square")],
+    ids=["X", "y"],
+)
+def test_lasso_path_rejects_data_too_large_to_square(X, y, message):
+    with pytest.raises(ValueError, match=message):
+        lasso_path(X, y, alphas=5)
+
+
+@pytest.mark.parametrize("form", ["_cv_gram", "_cv_operator"])
+def test_lasso_cv_non_finite_errors_raise(form, monkeypatch):
+    # A NaN validation error once left no alpha within one standard error of
+    # the minimum, and numpy failed on an empty maximum.
+    real = getattr(_cv, form)
+
+    def poisoned(*args):
+        mse, *rest = real(*args)
+        mse[0, 0] = np.nan
+        return (mse, *rest)
+
+    monkeypatch.setattr(_cv, form, poisoned)
+    precompute = form == "_cv_gram"
+    with pytest.raises(ValueError, match="non-finite coefficients"):
+        LassoCV(cv=3, alphas=5, precompute=precompute).fit(_X, _Y)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "X, y", [(_X * 1e20, _Y), (_X * 1e100, _Y), (_X, _Y * 1e150)],
+    ids=["X of 1e20", "X of 1e100", "y of 1e150"],
+)
+def test_lasso_cv_large_data_fits_or_says_why(X, y):
+    # Squares finite in float64 but not in the float32 iterations: a finite
+    # fit or a clear error, never numpy's "zero-size array to reduction".
+    try:
+        model = LassoCV(cv=3, alphas=5).fit(X, y)
+    except ValueError as error:
+        assert "non-finite coefficients" in str(error)
+    else:
+        assert np.isfinite(model.coef_).all()
+
+
+def test_lasso_cv_sample_weight_scale_does_not_matter():
+    X, y = make_problem(40, 6, seed=20)
+    scale = 1e307 * np.linspace(0.5, 2, 40)  # the sum overflows
+    reference = LassoCV(cv=3, alphas=5).fit(X, y, sample_weight=scale / scale.max())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        scaled = LassoCV(cv=3, alphas=5).fit(X, y, sample_weight=scale)
+    assert scaled.alpha_ == reference.alpha_
+    np.testing.assert_allclose(scaled.coef_, reference.coef_, rtol=1e-9, atol=1e-12)

@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import _check_sample_weight, column_or_1d, validate_data
+from sklearn.utils.validation import column_or_1d, validate_data
 
 from . import _data
 from ._lasso import Lasso
@@ -33,6 +33,11 @@ from ._path import (
     sorted_alphas,
     use_gram,
     warn_unconverged,
+)
+from ._validation import (
+    check_finite_result,
+    check_sample_weight,
+    check_squares_finite,
 )
 
 # Rows per block when accumulating a fold's moments: bounds the temporary
@@ -476,6 +481,9 @@ class LassoCV(RegressorMixin, BaseEstimator):
         else:
             mse, grid = _cv_operator(X, y, sample_weight, folds, grid, params)
 
+        # Non-finite errors (data too large for the float32 iterations) would
+        # otherwise leave no alpha within one standard error of the minimum.
+        check_finite_result(mse)
         self.alphas_ = grid
         self.mse_path_ = mse
         self.alpha_ = float(grid[np.argmin(mse.mean(axis=1))])
@@ -493,12 +501,7 @@ class LassoCV(RegressorMixin, BaseEstimator):
             warn_unconverged(gaps, self.tol * yy, self.max_iter)
             k = 0
         coef = coefs[:, k]
-        if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(mse))):
-            raise ValueError(
-                "The solver produced non-finite coefficients. The input data "
-                "may contain values too large to square; rescale them (for "
-                "example with StandardScaler)."
-            )
+        check_finite_result(coef)
         self.coef_ = coef.astype(X.dtype)
         self.intercept_ = (
             float(y_offset - x_offset @ coef) if self.fit_intercept else 0.0
@@ -508,7 +511,7 @@ class LassoCV(RegressorMixin, BaseEstimator):
         return self
 
     def _validate(self, X, y, sample_weight):
-        """scikit-learn's checks; weights rescaled to a largest value of 1."""
+        """``Lasso``'s checks; weights rescaled to a largest value of 1."""
         X, y = validate_data(
             self,
             X,
@@ -518,18 +521,10 @@ class LassoCV(RegressorMixin, BaseEstimator):
             y_numeric=True,
         )
         y = column_or_1d(y, warn=True).astype(X.dtype)
-        if isinstance(sample_weight, Real):
-            return X, y, None
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-            if not sample_weight.sum() > 0:
-                raise ValueError("sample_weight must have a positive sum.")
-            # Scaling the weights changes nothing; dividing by the largest
-            # keeps their sums and moments from overflowing.
-            sample_weight = sample_weight / sample_weight.max()
-        return X, y, sample_weight
+        check_squares_finite(X, "X")
+        check_squares_finite(y, "y")
+        # float64 weights: the folds' moments are accumulated in float64.
+        return X, y, check_sample_weight(sample_weight, X, np.float64)
 
     # The refit is a plain linear model: predict exactly as Lasso does.
     predict = Lasso.predict

@@ -10,36 +10,19 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _data
 from . import _working_set as working_set
 from ._solver import SOLVERS, solve_gram
+from ._validation import (
+    check_finite_result,
+    check_sample_weight,
+    check_squares_finite,
+)
 
 # Iterations between two duality-gap evaluations (each costs one more pass).
 _GAP_EVERY = 10
-
-
-def _check_squares_finite(array, name):
-    """Raise if a sum of ``n_samples`` squared entries overflows the dtype.
-
-    Every solver forms such sums (the Gram matrix, the residual norm); past
-    this point they turn to inf and the fit to NaN or to silent zeros.
-    """
-    values = array.data if sparse.issparse(array) else array
-    if values.size == 0:
-        return
-    largest = max(abs(float(values.max())), abs(float(values.min())))  # no copy
-    if not largest < np.sqrt(np.finfo(array.dtype).max / array.shape[0]):
-        raise ValueError(
-            f"Input {name} contains values too large to square in "
-            f"{array.dtype} (largest magnitude {largest:.3g}); rescale it, for "
-            "example with StandardScaler."
-        )
 
 
 class Lasso(RegressorMixin, BaseEstimator):
@@ -208,26 +191,9 @@ class Lasso(RegressorMixin, BaseEstimator):
             y_numeric=True,
         )
         y = np.asarray(y, dtype=X.dtype)
-        _check_squares_finite(X, "X")
-        _check_squares_finite(y, "y")
-        if isinstance(sample_weight, Real):
-            # A constant weight changes nothing (as in scikit-learn), but it
-            # must still be a valid weight.
-            if not (np.isfinite(sample_weight) and sample_weight > 0):
-                raise ValueError(
-                    "sample_weight must be a positive finite number or an "
-                    f"array of shape (n_samples,); got {sample_weight!r}."
-                )
-            sample_weight = None
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
-            if not sample_weight.max() > 0:
-                raise ValueError("sample_weight must have a positive sum.")
-            # Scaling weights changes nothing; dividing by the largest keeps
-            # their sum from overflowing (near 1e308) or underflowing (subnormal).
-            sample_weight = sample_weight / sample_weight.max()
+        check_squares_finite(X, "X")
+        check_squares_finite(y, "y")
+        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
         if self.alpha == 0:
             warnings.warn(
                 "With alpha=0, this algorithm does not converge well. You are "
@@ -245,12 +211,7 @@ class Lasso(RegressorMixin, BaseEstimator):
         intercept = y_offset - coef @ x_offset if self.fit_intercept else y_offset
         # Checked before the convergence warning: a non-finite gap is a
         # failure, not slow convergence.
-        if not all(np.isfinite(a).all() for a in (coef, intercept, gap)):
-            raise ValueError(
-                "The solver produced non-finite coefficients. The input data "
-                "may contain values too large to square; rescale them (for "
-                "example with StandardScaler)."
-            )
+        check_finite_result(coef, intercept, gap)
         tolerance = self.tol * yy
         if np.any(gap > tolerance):
             warnings.warn(

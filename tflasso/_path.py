@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_array, check_consistent_length
 from . import _data
 from ._batched import GAP_EVERY, solve_gram
 from ._solver import SOLVERS
+from ._validation import check_finite_result, check_squares_finite
 
 # Above this many features 'auto' does not build p x p Gram matrices.
 _MAX_GRAM_FEATURES = 4096
@@ -211,6 +212,8 @@ def lasso_path(
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
     y = check_array(y, ensure_2d=False, dtype=X.dtype)
     check_consistent_length(X, y)
+    check_squares_finite(X, "X")
+    check_squares_finite(y, "y")
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
@@ -245,11 +248,7 @@ def lasso_path(
             max_iter, positive,
         )
     warn_unconverged(gaps, tol * yy, max_iter)
-    if not (np.isfinite(coefs).all() and np.isfinite(gaps).all()):
-        raise ValueError(
-            "The solver produced non-finite coefficients. The input data may "
-            "contain values too large to square; rescale them."
-        )
+    check_finite_result(coefs, gaps)
     coefs = coefs.astype(X.dtype)
     if return_n_iter:
         return alphas, coefs, gaps, n_iter
