@@ -59,7 +59,11 @@ class Lasso(RegressorMixin, BaseEstimator):
         Whether to solve from the Gram matrix ``X^T X``: one pass over the data,
         after which an iteration costs ``n_features**2`` instead of
         ``n_samples * n_features``. 'auto' uses it for dense ``X`` with
-        ``n_samples >= n_features`` (and at most 4096 features).
+        ``n_samples >= n_features`` and at most 500 features, and otherwise
+        working sets: the lasso is solved on the few features that can be
+        non-zero, and one pass over all of them checks the duality gap and
+        grows the set. ``False`` iterates on ``X`` itself (a
+        ``tf.SparseTensor`` when ``X`` is sparse).
 
     max_iter : int, default=1000
         Maximum number of proximal-gradient iterations.
@@ -114,10 +118,10 @@ class Lasso(RegressorMixin, BaseEstimator):
     :class:`~sklearn.exceptions.ConvergenceWarning` reports the gap and the
     tolerance.
 
-    Float32 input gives float32 coefficients. The Gram form is always solved in
-    float64 (the p x p problem is small, and a float32 gap is unreliable below
-    about 1e-5); the operator form (sparse ``X``, or ``n_features >
-    n_samples``) computes in the input's precision.
+    Float32 input gives float32 coefficients. Gram matrices (the full one, or
+    a working set's) are solved in float64: the problem is small, and a
+    float32 gap is unreliable below about 1e-5. ``precompute=False`` and a
+    working set solved from its columns compute in the input's precision.
 
     Examples
     --------
