@@ -59,7 +59,8 @@ class Lasso(RegressorMixin, BaseEstimator):
         Whether to solve from the Gram matrix ``X^T X``: one pass over the data,
         after which an iteration costs ``n_features**2`` instead of
         ``n_samples * n_features``. 'auto' uses it for dense ``X`` with
-        ``n_samples >= n_features`` and at most 500 features, and otherwise
+        ``n_samples >= n_features`` when that is cheap (at most 64 features,
+        or ``n_samples * n_features**2 <= 5e8``), and otherwise
         working sets: the lasso is solved on the few features that can be
         non-zero, and one pass over all of them checks the duality gap and
         grows the set. ``False`` iterates on ``X`` itself (a

@@ -17,7 +17,7 @@ from scipy import sparse
 
 import tensorflow as tf
 
-from ._data import column_norms, crossprod, design_tensor
+from ._data import column_norms, design_tensor
 from ._solver import SOLVERS, solve_gram
 
 # Smallest working set, and the inner problems' tolerance relative to the
@@ -69,7 +69,7 @@ class _Design:
                 block = block.toarray()
             block = (block - self.x_offset[idx]) * self.root[:, None]
             w, _, n_iter = solve_gram(
-                crossprod(block) / n, (block.T @ y / n)[:, None], np.array([yy]), n,
+                block.T @ block / n, (block.T @ y / n)[:, None], np.array([yy]), n,
                 np.array([alpha]), w[:, None], np.array([tol]), max_iter, gap_every,
                 positive,
             )
