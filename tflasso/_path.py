@@ -60,15 +60,11 @@ def solve_operator(X, x_offset, root, y, alphas, tol, max_iter, positive):
     weighted target, repeated once per alpha; ``tol`` is absolute.
     """
     dtype = X.dtype
-    if sparse.issparse(X):
-        coo = X.tocoo()
-        indices = np.column_stack([coo.row, coo.col]).astype(np.int64)
-        X = tf.sparse.reorder(tf.SparseTensor(indices, coo.data, coo.shape))
     k = len(alphas)
     w, gap, n_iter = SOLVERS[tf.as_dtype(dtype)][
-        "sparse" if isinstance(X, tf.SparseTensor) else "dense"
+        "sparse" if sparse.issparse(X) else "dense"
     ](
-        X, x_offset.astype(dtype), root.astype(dtype),
+        _data.design_tensor(X), x_offset.astype(dtype), root.astype(dtype),
         np.repeat(y[:, None].astype(dtype), k, axis=1),
         np.ones(len(x_offset), dtype),  # penalty: features used as they are
         alphas.astype(dtype),
