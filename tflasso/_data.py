@@ -118,6 +118,16 @@ def column_norms(X, x_offset, sw):
     return np.maximum(squares - 2 * offset * sums + offset**2 * sw.sum(), 0)
 
 
+def unit_norm_penalty(col_norm2, n_samples):
+    """Per-feature L1 weights ``1 / ||x_j|| * sqrt(n)`` of the unit-norm problem.
+
+    The solvers iterate on ``v_j = ||x_j|| w_j / sqrt(n)``; weighting the L1
+    term by the inverse keeps the problem unchanged. Zero columns keep 1.
+    """
+    norms = np.sqrt(col_norm2 / n_samples)
+    return 1 / np.where(norms > 0, norms, 1)
+
+
 def weighted_target(y, y_offset, sw, dtype):
     """Square roots of the weights, and the centred target multiplied by them."""
     root = np.ones(y.shape[0], dtype) if sw is None else np.sqrt(sw).astype(dtype)

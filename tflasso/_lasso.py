@@ -274,8 +274,9 @@ class Lasso(RegressorMixin, BaseEstimator):
             w, gap, n_iter = (np.array(column) for column in zip(*results))
             return w.T, gap, n_iter, yy
         kind = "sparse" if sparse.issparse(X) else "dense"
-        norms = np.sqrt(_data.column_norms(X, x_offset, root**2) / n_samples)
-        penalty = 1 / np.where(norms > 0, norms, 1)
+        penalty = _data.unit_norm_penalty(
+            _data.column_norms(X, x_offset, root**2), n_samples
+        )
         w, gap, n_iter = SOLVERS[tf.as_dtype(dtype)][kind](
             _data.design_tensor(X), x_offset, root, y_weighted,
             penalty.astype(dtype), alpha, w0, (self.tol * yy).astype(dtype),

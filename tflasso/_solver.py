@@ -293,6 +293,13 @@ def _bucket(size):
     return max(16, 1 << (int(size) - 1).bit_length())
 
 
+def _padded(array, shape, fill=0.0):
+    """``array`` (float64) in the leading corner of a ``shape`` array of ``fill``."""
+    out = np.full(shape, fill)
+    out[tuple(slice(0, size) for size in np.shape(array))] = array
+    return out
+
+
 def solve_gram(gram, xty, yy, n, alpha, w0, tol, max_iter, gap_every, positive):
     """Solve the Gram form in float64; numpy in and out.
 
@@ -310,20 +317,17 @@ def solve_gram(gram, xty, yy, n, alpha, w0, tol, max_iter, gap_every, positive):
     pp, kk = _bucket(p), 1 if k == 1 else _bucket(k)
     diagonal = np.diag(gram)
     scale = np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
-    padded_gram = np.zeros((pp, pp))
-    padded_gram[:p, :p] = gram / np.outer(scale, scale)
-    penalty = np.ones(pp)
-    penalty[:p] = 1 / scale
-    padded = [np.zeros((pp, kk)), np.zeros(kk), np.zeros(kk), np.zeros((pp, kk)),
-              np.zeros(kk)]
-    padded[0][:p, :k] = xty / scale[:, None]
-    padded[1][:k] = yy
-    padded[2][:k] = alpha
-    padded[3][:p, :k] = w0 * scale[:, None]
-    padded[4][:k] = tol
     v, gap, n_iter = _gram_program()(
-        padded_gram, padded[0], padded[1], np.float64(n), penalty, padded[2],
-        padded[3], padded[4], np.int32(max_iter), np.int32(gap_every),
+        _padded(gram / np.outer(scale, scale), (pp, pp)),
+        _padded(xty / scale[:, None], (pp, kk)),
+        _padded(yy, (kk,)),
+        np.float64(n),
+        _padded(1 / scale, (pp,), fill=1.0),
+        _padded(alpha, (kk,)),
+        _padded(w0 * scale[:, None], (pp, kk)),
+        _padded(tol, (kk,)),
+        np.int32(max_iter),
+        np.int32(gap_every),
         np.bool_(positive),
     )
     return v.numpy()[:p, :k] / scale[:, None], gap.numpy()[:k], n_iter.numpy()[:k]

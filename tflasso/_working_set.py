@@ -17,7 +17,7 @@ from scipy import sparse
 
 import tensorflow as tf
 
-from ._data import column_norms, design_tensor
+from ._data import column_norms, design_tensor, unit_norm_penalty
 from ._solver import SOLVERS, solve_gram
 
 # Smallest working set, and the inner problems' tolerance relative to the
@@ -75,13 +75,12 @@ class _Design:
             )
             return w[:, 0], int(n_iter[0])
         dtype = block.dtype
-        norms = np.sqrt(self.col_norm2[idx] / n)
         w, _, n_iter = SOLVERS[tf.as_dtype(dtype)][
             "sparse" if sparse.issparse(block) else "dense"
         ](
             design_tensor(block), self.x_offset[idx].astype(dtype),
             self.root.astype(dtype), y[:, None].astype(dtype),
-            (1 / np.where(norms > 0, norms, 1)).astype(dtype),
+            unit_norm_penalty(self.col_norm2[idx], n).astype(dtype),
             np.array([alpha], dtype), w[:, None].astype(dtype),
             np.array([tol], dtype), np.int32(max_iter), np.int32(gap_every),
             np.bool_(positive),
