@@ -105,16 +105,27 @@ def gram_problem(X, y, x_offset, y_offset, sw):
 def column_norms(X, x_offset, sw):
     """Squared norms of the centred, weighted columns ``sqrt(sw) * (X - x_offset)``.
 
+    ``x_offset`` must be the columns' weighted means, as ``offsets`` returns
+    them, or zero.
+
     One pass, no copy of X; the centring is expanded, so with offsets far
     larger than the spread the result is only approximate (it is used to
     rank and to rescale features, never in the objective).
     """
     offset = np.asarray(x_offset, dtype=np.float64)
-    sums = np.asarray(X.T @ sw.astype(X.dtype), dtype=np.float64).ravel()
+    if X.dtype == np.float64:
+        # x_offset is the weighted mean (or zero): the column sums are known.
+        sums = offset * sw.sum()
+    else:  # a float32 mean is rounded; sum the columns
+        sums = np.asarray(X.T @ sw.astype(X.dtype), dtype=np.float64).ravel()
     if sparse.issparse(X):
         squares = np.asarray(X.multiply(X).T @ sw, dtype=np.float64).ravel()
     else:
-        squares = np.einsum("ij,ij,i->j", X, X, sw.astype(X.dtype))
+        squares = (
+            np.einsum("ij,ij->j", X, X)  # three operands cost 3x
+            if np.all(sw == 1)
+            else np.einsum("ij,ij,i->j", X, X, sw.astype(X.dtype))
+        )
     return np.maximum(squares - 2 * offset * sums + offset**2 * sw.sum(), 0)
 
 

@@ -37,22 +37,58 @@ def _gap(rr, ry, xtr, w, alpha, n, positive):
 
 
 class _Design:
-    """``root * (X - x_offset)`` without forming it."""
+    """``root * (X - x_offset)`` without forming it.
 
-    def __init__(self, X, x_offset, root):
+    For dense X the centred, weighted columns of the working sets are kept
+    across outer iterations, with their Gram products: a feature's column is
+    copied and multiplied against the others once, not once per round.
+    """
+
+    def __init__(self, X, x_offset, root, y):
         self.X = X.tocsc() if sparse.issparse(X) else X
         self.x_offset = x_offset.astype(np.float64)
-        self.root = root
+        self.root = None if np.all(root == 1) else root.astype(np.float64)
         self.col_norm2 = column_norms(self.X, self.x_offset, root**2)
+        self.y = y
+        self.cached = np.empty(0, dtype=np.intp)  # features, in cache order
+        self.position = np.full(X.shape[1], -1)  # feature -> cache position
+        self.buffer = np.empty((X.shape[0], 0), order="F")  # cached columns
+        self.gram = np.empty((0, 0))  # columns^T columns
+        self.xty = np.empty(0)  # columns^T y
+
+    def _weighted(self, v):
+        return v if self.root is None else self.root * v
+
+    def _block(self, idx):
+        """The centred, weighted columns ``idx`` as a new float64 array."""
+        if sparse.issparse(self.X):
+            block = self.X[:, idx].toarray().astype(np.float64)
+        else:
+            block = np.take(self.X, idx, axis=1).astype(np.float64, copy=False)
+        block -= self.x_offset[idx]
+        if self.root is not None:
+            block *= self.root[:, None]
+        return block
 
     def matvec(self, idx, w):
         """``(root * (X - x_offset))[:, idx] @ w``."""
-        product = np.asarray(self.X[:, idx] @ w, dtype=np.float64).ravel()
-        return self.root * (product - self.x_offset[idx] @ w)
+        if not idx.size:
+            return np.zeros(self.X.shape[0])
+        if np.all(self.position[idx] >= 0):
+            v = np.zeros(self.cached.size)
+            v[self.position[idx]] = w
+            return self.buffer[:, : self.cached.size] @ v
+        if sparse.issparse(self.X):
+            product = np.asarray(self.X[:, idx] @ w, dtype=np.float64).ravel()
+        else:  # one pass over X beats copying the columns out
+            full = np.zeros(self.X.shape[1], self.X.dtype)
+            full[idx] = w
+            product = (self.X @ full).astype(np.float64, copy=False)
+        return self._weighted(product - self.x_offset[idx] @ w)
 
     def rmatvec(self, r):
         """``(root * (X - x_offset))^T r``."""
-        r = self.root * r
+        r = self._weighted(r)
         product = np.asarray(self.X.T @ r.astype(self.X.dtype), dtype=np.float64)
         return product.ravel() - self.x_offset * r.sum()
 
@@ -61,25 +97,68 @@ class _Design:
         stored = self.X[:, idx].nnz if sparse.issparse(self.X) else self.X.shape[0] * len(idx)
         return len(idx) ** 2 <= 2 * stored
 
-    def restricted(self, idx, y, yy, n, alpha, w, tol, max_iter, gap_every, positive):
+    def _cache(self, idx):
+        """Cache positions of ``idx``, copying in the columns not yet cached.
+
+        The new columns' products with every cached column cost n * k * m for
+        m new features; once the cache holds twice the features asked for, it
+        starts again from ``idx`` alone.
+        """
+        new = idx[self.position[idx] < 0]
+        if self.cached.size + new.size > 2 * idx.size:
+            self.position[self.cached] = -1
+            self.cached = np.empty(0, dtype=np.intp)
+            new = idx
+        if new.size:
+            old, size = self.cached.size, self.cached.size + new.size
+            if size > self.buffer.shape[1]:
+                buffer = np.empty(
+                    (self.X.shape[0], min(self.X.shape[1], 2 * size)), order="F"
+                )
+                buffer[:, :old] = self.buffer[:, :old]
+                self.buffer = buffer
+            block = self._block(new)
+            self.buffer[:, old:size] = block
+            cross = self.buffer[:, :size].T @ block
+            gram = np.empty((size, size))
+            gram[:old, :old] = self.gram[:old, :old]
+            gram[:, old:] = cross
+            gram[old:, :old] = cross[:old].T
+            self.gram = gram
+            self.xty = np.concatenate([self.xty[:old], block.T @ self.y])
+            self.cached = np.concatenate([self.cached, new])
+            self.position[new] = np.arange(old, self.cached.size)
+        return self.position[idx]
+
+    def restricted(self, idx, yy, n, alpha, w, tol, max_iter, gap_every, positive):
         """Solve the lasso on the columns ``idx``; ``(w, n_iter)``."""
-        block = self.X[:, idx]
-        if self.gram_is_cheaper(idx):
-            if sparse.issparse(block):
-                block = block.toarray()
-            block = (block - self.x_offset[idx]) * self.root[:, None]
-            w, _, n_iter = solve_gram(
-                block.T @ block / n, (block.T @ y / n)[:, None], np.array([yy]), n,
-                np.array([alpha]), w[:, None], np.array([tol]), max_iter, gap_every,
-                positive,
+        if not sparse.issparse(self.X) and self.gram_is_cheaper(idx):
+            at = self._cache(idx)
+            gram, xty = self.gram[np.ix_(at, at)], self.xty[at]
+        elif self.gram_is_cheaper(idx):
+            block = self._block(idx)
+            gram, xty = block.T @ block, block.T @ self.y
+        else:
+            return self._restricted_operator(
+                idx, alpha, w, tol, max_iter, gap_every, positive
             )
-            return w[:, 0], int(n_iter[0])
+        w, _, n_iter = solve_gram(
+            gram / n, xty[:, None] / n, np.array([yy]), n, np.array([alpha]),
+            w[:, None], np.array([tol]), max_iter, gap_every, positive,
+        )
+        return w[:, 0], int(n_iter[0])
+
+    def _restricted_operator(self, idx, alpha, w, tol, max_iter, gap_every, positive):
+        """The restricted lasso by the operator-form solver, on the columns."""
+        n = self.X.shape[0]
+        block = self.X[:, idx]
         dtype = block.dtype
+        root = np.ones(n) if self.root is None else self.root
         w, _, n_iter = SOLVERS[tf.as_dtype(dtype)][
             "sparse" if sparse.issparse(block) else "dense"
         ](
             design_tensor(block), self.x_offset[idx].astype(dtype),
-            self.root.astype(dtype), y[:, None].astype(dtype),
+            root.astype(dtype), self.y[:, None].astype(dtype),
             unit_norm_penalty(self.col_norm2[idx], n).astype(dtype),
             np.array([alpha], dtype), w[:, None].astype(dtype),
             np.array([tol], dtype), np.int32(max_iter), np.int32(gap_every),
@@ -95,8 +174,8 @@ def solve(X, x_offset, root, y, alpha, w0, tol, max_iter, gap_every, positive):
     tolerance; ``max_iter`` bounds the total inner iterations.
     """
     n, p = X.shape
-    design = _Design(X, x_offset, root)
     y = y.astype(np.float64)
+    design = _Design(X, x_offset, root, y)
     yy = y @ y / n
     w = w0.astype(np.float64).copy()
     size = min(p, max(_MIN_SIZE, 2 * np.count_nonzero(w)))
@@ -116,7 +195,7 @@ def solve(X, x_offset, root, y, alpha, w0, tol, max_iter, gap_every, positive):
         previous_gap = gap
         ws = _select(xtr, dual_scale, design.col_norm2 / n, support, size)
         w_ws, inner = design.restricted(
-            ws, y, yy, n, alpha, w[ws],
+            ws, yy, n, alpha, w[ws],
             # With every feature in the set the restricted problem is the
             # whole problem: solve it to the final tolerance at once.
             tol if size == p else max(_INNER_TOL * gap, 0.5 * tol),

@@ -1,0 +1,63 @@
+"""The working-set solver's column cache, checked against numpy, and its fits
+against scikit-learn where the cache is exercised (growth, restart, warm
+starts)."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Lasso as SklearnLasso
+
+from tflasso import Lasso
+from tflasso._reference import alpha_max, duality_gap
+from tflasso._working_set import _Design
+
+from .conftest import make_problem
+
+
+@pytest.fixture(scope="module")
+def weighted_problem():
+    X, y = make_problem(60, 40, seed=3)
+    sw = np.random.default_rng(3).uniform(0.2, 3, 60)
+    sw *= 60 / sw.sum()
+    x_offset = sw @ X / 60
+    root = np.sqrt(sw)
+    yc = (y - sw @ y / 60) * root
+    return X, x_offset, root, yc, root[:, None] * (X - x_offset)
+
+
+@pytest.mark.parametrize("sequence", [
+    [[1, 5, 9], [1, 2, 5, 9, 30], [0, 1, 2, 5, 9, 11, 30, 39]],  # growing
+    [list(range(0, 40, 2)), [3, 7], [3, 7, 8]],  # restarts from the new set
+])
+def test_cached_gram_and_products_match_numpy(weighted_problem, sequence):
+    X, x_offset, root, yc, design_matrix = weighted_problem
+    design = _Design(X, x_offset, root, yc)
+    for features in sequence:
+        idx = np.array(features)
+        at = design._cache(idx)
+        block = design_matrix[:, idx]
+        np.testing.assert_allclose(design.gram[np.ix_(at, at)], block.T @ block,
+                                   rtol=1e-12, atol=1e-10)
+        np.testing.assert_allclose(design.xty[at], block.T @ yc, rtol=1e-12, atol=1e-10)
+        assert design.cached.size <= 2 * idx.size
+        w = np.linspace(-1, 1, idx.size)
+        np.testing.assert_allclose(design.matvec(idx, w), block @ w, atol=1e-10)
+    uncached = np.setdiff1d(np.arange(40), design.cached)[:4]
+    w = np.arange(1.0, 5.0)
+    np.testing.assert_allclose(design.matvec(uncached, w),
+                               design_matrix[:, uncached] @ w, atol=1e-10)
+    np.testing.assert_allclose(design.rmatvec(yc), design_matrix.T @ yc, atol=1e-10)
+
+
+@pytest.mark.parametrize("fraction", [0.3, 0.02])
+def test_warm_started_working_sets_agree_with_sklearn(fraction):
+    # 50 x 200: working sets; the warm start enters with a support that is
+    # not cached yet.
+    X, y = make_problem(50, 200, n_informative=8, seed=4)
+    top = alpha_max(X, y)
+    model = Lasso(alpha=2 * fraction * top, tol=1e-10, warm_start=True).fit(X, y)
+    model.set_params(alpha=fraction * top).fit(X, y)
+    reference = SklearnLasso(alpha=fraction * top, tol=1e-12, max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-6)
+    np.testing.assert_array_equal(model.coef_ == 0, reference.coef_ == 0)
+    gap = duality_gap(X, y, model.coef_, fraction * top)
+    assert gap <= 1e-10 * np.sum((y - y.mean()) ** 2) / 50 * 1.0001
