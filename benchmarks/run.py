@@ -83,7 +83,8 @@ def import_revision(rev):
 
 def run_case(args, dataset, X, y, fraction):
     alpha = fraction * datasets.alpha_max(X, y)
-    case = {"dataset": dataset, "fraction": fraction, "alpha": alpha, "runs": {}}
+    case = {"dataset": dataset, "fraction": fraction, "alpha": alpha, "runs": {},
+            "reference": suite.reference(X, y, alpha)}
     tols = [args.tol]
     if args.tight_tol and dataset in args.tight_datasets:
         tols.append(args.tight_tol)
