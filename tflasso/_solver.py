@@ -317,7 +317,7 @@ def solve_gram(gram, xty, yy, n, alpha, w0, tol, max_iter, gap_every, positive):
     pp, kk = _bucket(p), 1 if k == 1 else _bucket(k)
     diagonal = np.diag(gram)
     scale = np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
-    v, gap, n_iter = _gram_program()(
+    inputs = [
         _padded(gram / np.outer(scale, scale), (pp, pp)),
         _padded(xty / scale[:, None], (pp, kk)),
         _padded(yy, (kk,)),
@@ -329,5 +329,8 @@ def solve_gram(gram, xty, yy, n, alpha, w0, tol, max_iter, gap_every, positive):
         np.int32(max_iter),
         np.int32(gap_every),
         np.bool_(positive),
-    )
+    ]
+    # Tensors in, not numpy: binding numpy arguments to the signature costs
+    # more than converting them first (about 1 ms of a 1.5 ms diabetes fit).
+    v, gap, n_iter = _gram_program()(*map(tf.constant, inputs))
     return v.numpy()[:p, :k] / scale[:, None], gap.numpy()[:k], n_iter.numpy()[:k]
