@@ -103,7 +103,10 @@ class _Design:
 
     def gram_is_cheaper(self, idx):
         """Whether a Gram iteration (|idx|^2) beats two passes over the columns."""
-        stored = self.X[:, idx].nnz if sparse.issparse(self.X) else self.X.shape[0] * len(idx)
+        if sparse.issparse(self.X):  # CSC: stored entries per column, no copy
+            stored = np.diff(self.X.indptr)[idx].sum()
+        else:
+            stored = self.X.shape[0] * len(idx)
         return len(idx) ** 2 <= 2 * stored
 
     def _cache(self, idx):
