@@ -7,12 +7,22 @@ loop compiled by ``tf.function``, so its coefficients are exactly sparse.
 
 import importlib
 
-__all__ = ["Lasso", "LassoCV", "lasso_path"]
+__all__ = [
+    "ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "MultiTaskElasticNet",
+    "MultiTaskElasticNetCV", "MultiTaskLasso", "MultiTaskLassoCV", "enet_path",
+    "lasso_path",
+]
 __version__ = "0.1.0"
 
 # Public name -> private module. Imported on first use, so that ``import
 # tflasso`` (and ``tflasso --help``) does not pay for importing TensorFlow.
-_LAZY = {"Lasso": "._lasso", "LassoCV": "._cv", "lasso_path": "._path"}
+_LAZY = {
+    "ElasticNet": "._lasso", "Lasso": "._lasso",
+    "MultiTaskElasticNet": "._multitask", "MultiTaskLasso": "._multitask",
+    "ElasticNetCV": "._cv", "LassoCV": "._cv",
+    "MultiTaskElasticNetCV": "._cv", "MultiTaskLassoCV": "._cv",
+    "enet_path": "._path", "lasso_path": "._path",
+}
 
 
 def __getattr__(name):

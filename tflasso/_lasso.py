@@ -1,31 +1,251 @@
-"""The ``Lasso`` estimator: parameters, validation, centring, tags."""
+"""``ElasticNet`` and ``Lasso``: parameters, validation and attributes; no maths."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import tensorflow as tf
-from scipy import sparse
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _data
-from . import _working_set as working_set
-from ._solver import SOLVERS, solve_gram
-from ._validation import (
-    check_finite_result,
-    check_sample_weight,
-    check_squares_finite,
-)
-
-# Iterations between two duality-gap evaluations (each costs one more pass).
-_GAP_EVERY = 10
+from . import _strategies
+from ._base import LinearPredictor, check_inputs, penalty_factor, warn_alpha_zero
+from ._problem import Problem
 
 
-class Lasso(RegressorMixin, BaseEstimator):
+class _Penalised(LinearPredictor):
+    """The fit shared by ElasticNet, Lasso and the multi-task models."""
+
+    _tasks = False  # whether the targets are tasks of one problem
+
+    def _fit(self, X, y, sample_weight, l1_ratio, positive, precompute):
+        X, Y, sample_weight = check_inputs(self, X, y, sample_weight, True)
+        if self._tasks and y is not None and np.ndim(y) == 1:
+            raise ValueError(
+                "For mono-task outputs, use ElasticNet or Lasso; got y of shape "
+                f"{np.shape(y)}."
+            )
+        warn_alpha_zero(self.alpha)
+        factor = penalty_factor(self, X.shape[1])
+        problem = Problem(X, Y, sample_weight, self.fit_intercept, self._tasks)
+        w0 = np.zeros((X.shape[1], Y.shape[1]))
+        if self.warm_start and hasattr(self, "coef_"):
+            previous = np.atleast_2d(self.coef_).T
+            if previous.shape == w0.shape:
+                w0 = previous.astype(np.float64)
+        form = _strategies.choose_form(X, precompute)
+        w, gap, n_iter = _strategies.fit(
+            problem, self.alpha, l1_ratio, factor, positive, self.tol, self.max_iter,
+            w0, form,
+        )
+        squeeze = not self._tasks and np.ndim(y) == 1
+        self.set_solution(problem, w.T, gap, n_iter, self.max_iter, self.tol,
+                          X.dtype, squeeze)
+        return self
+
+
+_COMMON = {
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "fit_intercept": ["boolean"],
+    # The compiled loop counts iterations in int32.
+    "max_iter": [Interval(Integral, 1, 2**31 - 1, closed="both")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "warm_start": ["boolean"],
+    "penalty_factor": ["array-like", None],
+}
+
+
+class ElasticNet(_Penalised, BaseEstimator):
+    r"""Linear model with combined L1 and L2 penalties, fitted by a TensorFlow proximal-gradient loop.
+
+    A drop-in replacement for :class:`sklearn.linear_model.ElasticNet`. It
+    minimises the same objective,
+
+    .. math::
+
+        \frac{1}{2 n} \lVert y - X w - b \rVert_2^2
+        + \alpha \rho \lVert w \rVert_1
+        + \frac{\alpha (1 - \rho)}{2} \lVert w \rVert_2^2 ,
+
+    with :math:`\rho` = ``l1_ratio``,
+    where the intercept :math:`b` is not penalised. With ``sample_weight`` the
+    squared error becomes a weighted mean,
+    :math:`\frac{1}{2 \sum_i s_i} \sum_i s_i (y_i - x_i^\top w - b)^2`.
+
+    Training is an accelerated proximal-gradient loop (FISTA with adaptive
+    restart) compiled once by :func:`tf.function`: :class:`tf.GradientTape`
+    differentiates the squared error and a soft-thresholding step applies the L1
+    penalty, so coefficients are exactly zero, not merely small.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength of the penalty, a non-negative float. ``alpha=0`` is
+        ordinary least squares, better solved by
+        :class:`sklearn.linear_model.LinearRegression`.
+
+    l1_ratio : float, default=0.5
+        The share of the L1 part, in [0, 1]: 1 is the lasso, 0 ridge
+        regression (better solved by :class:`sklearn.linear_model.Ridge`).
+
+    fit_intercept : bool, default=True
+        Whether to fit an (unpenalised) intercept. If False, the data are
+        assumed to be centred.
+
+    precompute : 'auto' or bool, default='auto'
+        Whether to solve from the Gram matrix ``X^T X``: one pass over the data,
+        after which an iteration costs ``n_features**2`` instead of
+        ``n_samples * n_features``. 'auto' uses it for dense ``X`` with
+        ``n_samples >= n_features`` when that is cheap (at most 64 features,
+        or ``n_samples * n_features**2 <= 5e8``), and otherwise
+        working sets: the lasso is solved on the few features that can be
+        non-zero, and one pass over all of them checks the duality gap and
+        grows the set. ``False`` iterates on ``X`` itself (a
+        ``tf.SparseTensor`` when ``X`` is sparse).
+
+    max_iter : int, default=1000
+        Maximum number of proximal-gradient iterations.
+
+    tol : float, default=1e-4
+        Tolerance on the duality gap, relative to ``||y - mean(y)||^2 / n``
+        (see Notes).
+
+    warm_start : bool, default=False
+        When True, start from the solution of the previous call to ``fit``.
+
+    positive : bool, default=False
+        When True, constrain the coefficients to be non-negative.
+
+    penalty_factor : array-like of shape (n_features,), default=None
+        Per-feature multipliers of ``alpha`` (glmnet's ``penalty.factor``):
+        feature ``j``'s penalty (both parts) is multiplied by
+        ``penalty_factor[j]``.
+        0 leaves a feature unpenalised; None means 1 for every feature. The
+        factors are used as given, not rescaled.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Coefficients, with exact zeros outside the selected support.
+
+    intercept_ : float or ndarray of shape (n_targets,)
+        Independent term.
+
+    dual_gap_ : float or ndarray of shape (n_targets,)
+        Duality gap at the returned solution, in the scaling of the objective
+        above.
+
+    n_iter_ : int or list of int
+        Number of iterations run for each target.
+
+    sparse_coef_ : scipy.sparse matrix of shape (n_targets, n_features)
+        ``coef_`` as a sparse array.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features seen during ``fit``, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    sklearn.linear_model.ElasticNet : The coordinate-descent estimator this one mirrors.
+    Lasso : The ``l1_ratio=1`` case.
+    ElasticNetCV : Alpha and l1_ratio chosen by cross-validation.
+
+    Notes
+    -----
+    Each target is an independent problem; all targets are solved together and
+    each stops on its own duality gap. The gap is scikit-learn's: with residual
+    ``R`` of the centred (and weighted) problem, the dual point is ``R``
+    rescaled by ``min(1, alpha * n / ||X^T R||_inf)``, and iterations stop
+    once the gap is at most ``tol * ||y - mean(y)||^2 / n``. It is evaluated
+    every 10 iterations. With penalty factors the L1 term is
+    ``alpha * sum_j penalty_factor[j] |w_j|``; the dual point is projected
+    orthogonally to the unpenalised features, so the gap certifies exactly
+    that problem. If ``max_iter`` is reached first, a
+    :class:`~sklearn.exceptions.ConvergenceWarning` reports the gap and the
+    tolerance.
+
+    Float32 input gives float32 coefficients. Gram matrices (the full one, or
+    a working set's) are solved in float64: the problem is small, and a
+    float32 gap is unreliable below about 1e-5. ``precompute=False`` and a
+    working set solved from its columns compute in the input's precision.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from tflasso import ElasticNet
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = make_pipeline(StandardScaler(), ElasticNet(alpha=0.5, l1_ratio=0.9))
+    >>> int((model.fit(X, y)[-1].coef_ == 0).sum())
+    1
+    """
+
+    _parameter_constraints: dict = {
+        **_COMMON,
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "precompute": [StrOptions({"auto"}), "boolean"],
+        "positive": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        alpha=1.0,
+        *,
+        l1_ratio=0.5,
+        fit_intercept=True,
+        precompute="auto",
+        max_iter=1000,
+        tol=1e-4,
+        warm_start=False,
+        positive=False,
+        penalty_factor=None,
+    ):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.precompute = precompute
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.positive = positive
+        self.penalty_factor = penalty_factor
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Sparse input is used as it is, never densified.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values, in the dtype of ``X``.
+
+        sample_weight : float or array-like of shape (n_samples,), default=None
+            Sample weights, rescaled internally to sum to ``n_samples``.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, self._l1_ratio(), self.positive,
+                         self.precompute)
+
+    def _l1_ratio(self):
+        return self.l1_ratio
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class Lasso(ElasticNet):
     r"""Linear model with an L1 penalty, fitted by a TensorFlow proximal-gradient loop.
 
     A drop-in replacement for :class:`sklearn.linear_model.Lasso`. It minimises
@@ -79,6 +299,12 @@ class Lasso(RegressorMixin, BaseEstimator):
     positive : bool, default=False
         When True, constrain the coefficients to be non-negative.
 
+    penalty_factor : array-like of shape (n_features,), default=None
+        Per-feature multipliers of ``alpha`` (glmnet's ``penalty.factor``):
+        feature ``j`` is penalised by ``alpha * penalty_factor[j] * |w_j|``.
+        0 leaves a feature unpenalised; None means 1 for every feature. The
+        factors are used as given, not rescaled.
+
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
@@ -94,7 +320,7 @@ class Lasso(RegressorMixin, BaseEstimator):
     n_iter_ : int or list of int
         Number of iterations run for each target.
 
-    sparse_coef_ : scipy.sparse array of shape (n_targets, n_features)
+    sparse_coef_ : scipy.sparse matrix of shape (n_targets, n_features)
         ``coef_`` as a sparse array.
 
     n_features_in_ : int
@@ -107,6 +333,8 @@ class Lasso(RegressorMixin, BaseEstimator):
     See Also
     --------
     sklearn.linear_model.Lasso : The coordinate-descent estimator this one mirrors.
+    ElasticNet : L1 and L2 penalties combined.
+    LassoCV : Alpha chosen by cross-validation.
 
     Notes
     -----
@@ -115,7 +343,10 @@ class Lasso(RegressorMixin, BaseEstimator):
     ``R`` of the centred (and weighted) problem, the dual point is ``R``
     rescaled by ``min(1, alpha * n / ||X^T R||_inf)``, and iterations stop
     once the gap is at most ``tol * ||y - mean(y)||^2 / n``. It is evaluated
-    every 10 iterations. If ``max_iter`` is reached first, a
+    every 10 iterations. With penalty factors the L1 term is
+    ``alpha * sum_j penalty_factor[j] |w_j|``; the dual point is projected
+    orthogonally to the unpenalised features, so the gap certifies exactly
+    that problem. If ``max_iter`` is reached first, a
     :class:`~sklearn.exceptions.ConvergenceWarning` reports the gap and the
     tolerance.
 
@@ -136,15 +367,10 @@ class Lasso(RegressorMixin, BaseEstimator):
     3
     """
 
+
     _parameter_constraints: dict = {
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "fit_intercept": ["boolean"],
-        "precompute": [StrOptions({"auto"}), "boolean"],
-        # The compiled loop counts iterations in int32.
-        "max_iter": [Interval(Integral, 1, 2**31 - 1, closed="both")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "warm_start": ["boolean"],
-        "positive": ["boolean"],
+        key: value for key, value in ElasticNet._parameter_constraints.items()
+        if key != "l1_ratio"
     }
 
     def __init__(
@@ -157,163 +383,13 @@ class Lasso(RegressorMixin, BaseEstimator):
         tol=1e-4,
         warm_start=False,
         positive=False,
+        penalty_factor=None,
     ):
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.precompute = precompute
-        self.max_iter = max_iter
-        self.tol = tol
-        self.warm_start = warm_start
-        self.positive = positive
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. Sparse input is used as it is, never densified.
-
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Target values, in the dtype of ``X``.
-
-        sample_weight : float or array-like of shape (n_samples,), default=None
-            Sample weights, rescaled internally to sum to ``n_samples``.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
-            multi_output=True,
-            y_numeric=True,
+        super().__init__(
+            alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept,
+            precompute=precompute, max_iter=max_iter, tol=tol,
+            warm_start=warm_start, positive=positive, penalty_factor=penalty_factor,
         )
-        y = np.asarray(y, dtype=X.dtype)
-        check_squares_finite(X, "X")
-        check_squares_finite(y, "y")
-        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
-        if self.alpha == 0:
-            warnings.warn(
-                "With alpha=0, this algorithm does not converge well. You are "
-                "advised to use the LinearRegression estimator",
-                stacklevel=2,
-            )
 
-        Y = y[:, None] if y.ndim == 1 else y
-        n_samples, n_features = X.shape
-        sw = _data.normalise_weights(sample_weight, n_samples)
-        x_offset, y_offset = _data.offsets(X, Y, sw, self.fit_intercept)
-        coef, gap, n_iter, yy = self._solve(X, Y, x_offset, y_offset, sw)
-
-        coef = coef.T.astype(X.dtype)
-        intercept = y_offset - coef @ x_offset if self.fit_intercept else y_offset
-        # Checked before the convergence warning: a non-finite gap is a
-        # failure, not slow convergence.
-        check_finite_result(coef, intercept, gap)
-        tolerance = self.tol * yy
-        if np.any(gap > tolerance):
-            warnings.warn(
-                "Objective did not converge. You might want to increase the "
-                f"number of iterations (max_iter={self.max_iter}). Duality gap: "
-                f"{gap.max():.3e}, tolerance: {tolerance[np.argmax(gap)]:.3e}",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        single = Y.shape[1] == 1
-        self.coef_ = coef[0] if single else coef
-        self.dual_gap_ = gap[0] if single else gap
-        self.n_iter_ = int(n_iter[0]) if single else [int(k) for k in n_iter]
-        if not self.fit_intercept:
-            self.intercept_ = 0.0
-        elif y.ndim == 1:
-            self.intercept_ = float(intercept[0])
-        else:
-            self.intercept_ = intercept
-        return self
-
-    def _solve(self, X, Y, x_offset, y_offset, sw):
-        """Run the compiled solver; numpy ``(W, gap, n_iter, yy)`` back.
-
-        ``yy = ||y - mean(y)||^2 / n`` per target scales the tolerance.
-        """
-        n_samples, n_features = X.shape
-        n_targets = Y.shape[1]
-        form = _data.solver_form(X, self.precompute)
-        dtype = np.float64 if form != "operator" else X.dtype
-        w0 = np.zeros((n_features, n_targets), dtype)
-        if self.warm_start and hasattr(self, "coef_"):
-            previous = np.atleast_2d(self.coef_).T
-            if previous.shape == w0.shape:
-                w0 = previous.astype(dtype)
-        alpha = np.full(n_targets, self.alpha, dtype)
-        controls = (np.int32(self.max_iter), np.int32(_GAP_EVERY), self.positive)
-
-        if form == "gram":
-            gram, xty, yy = _data.gram_problem(X, Y, x_offset, y_offset, sw)
-            w, gap, n_iter = solve_gram(
-                gram, xty, yy, n_samples, alpha, w0, self.tol * yy, *controls
-            )
-            return w, gap, n_iter, yy
-
-        root, y_weighted = _data.weighted_target(Y, y_offset, sw, X.dtype)
-        yy = np.einsum("ik,ik->k", y_weighted, y_weighted, dtype=np.float64)
-        yy /= n_samples
-        if form == "working_set":
-            results = [
-                working_set.solve(X, x_offset, root, y_weighted[:, k], self.alpha,
-                                  w0[:, k], self.tol * yy[k], *controls)
-                for k in range(n_targets)
-            ]
-            w, gap, n_iter = (np.array(column) for column in zip(*results))
-            return w.T, gap, n_iter, yy
-        kind = "sparse" if sparse.issparse(X) else "dense"
-        penalty = _data.unit_norm_penalty(
-            _data.column_norms(X, x_offset, root**2), n_samples
-        )
-        w, gap, n_iter = SOLVERS[tf.as_dtype(dtype)][kind](
-            _data.design_tensor(X), x_offset, root, y_weighted,
-            penalty.astype(dtype), alpha, w0, (self.tol * yy).astype(dtype),
-            *controls,
-        )
-        return w.numpy(), gap.numpy().astype(np.float64), n_iter.numpy(), yy
-
-    def predict(self, X):
-        """Predict with the linear model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predicted values.
-        """
-        check_is_fitted(self)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
-            reset=False,
-        )
-        return safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
-
-    @property
-    def sparse_coef_(self):
-        """``coef_`` as a sparse CSR array of shape (n_targets, n_features)."""
-        return sparse.csr_array(np.atleast_2d(self.coef_))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.target_tags.multi_output = True
-        return tags
+    def _l1_ratio(self):
+        return 1.0

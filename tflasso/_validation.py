@@ -1,9 +1,11 @@
-"""Input and result checks shared by ``Lasso``, ``LassoCV`` and ``lasso_path``."""
+"""Input and result checks shared by every estimator and path."""
 
+import warnings
 from numbers import Real
 
 import numpy as np
 from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import _check_sample_weight
 
 
@@ -58,3 +60,41 @@ def check_finite_result(*arrays):
             "may contain values too large to square; rescale them (for "
             "example with StandardScaler)."
         )
+
+
+def check_penalty_factor(penalty_factor, n_features):
+    """Per-feature penalty factors as float64 (n_features,); None means all 1."""
+    if penalty_factor is None:
+        return np.ones(n_features)
+    factor = np.asarray(penalty_factor, dtype=np.float64)
+    if factor.ndim == 0:
+        factor = np.full(n_features, float(factor))
+    if factor.shape != (n_features,):
+        raise ValueError(
+            f"penalty_factor must have one entry per feature: expected shape "
+            f"({n_features},), got {factor.shape}."
+        )
+    if not np.all(np.isfinite(factor)) or np.any(factor < 0):
+        raise ValueError(
+            "penalty_factor must contain finite, non-negative numbers; got "
+            f"minimum {np.nanmin(factor)!r} and {np.sum(~np.isfinite(factor))} "
+            "non-finite entries."
+        )
+    return factor
+
+
+def warn_unconverged(gap, tolerance, max_iter):
+    """scikit-learn's ConvergenceWarning, with the worst gap and its tolerance."""
+    gap, tolerance = np.broadcast_arrays(np.asarray(gap, float), tolerance)
+    late = gap > tolerance
+    if not np.any(late):
+        return
+    worst = np.argmax(np.where(late, gap / np.maximum(tolerance, 1e-300), 0))
+    fits = "" if gap.size == 1 else f" for {late.sum()} of {late.size} fits"
+    warnings.warn(
+        f"Objective did not converge{fits}. You might want to increase the number "
+        f"of iterations (max_iter={max_iter}). Duality gap: {gap.flat[worst]:.3e}, "
+        f"tolerance: {tolerance.flat[worst]:.3e}",
+        ConvergenceWarning,
+        stacklevel=3,
+    )

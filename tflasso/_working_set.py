@@ -2,23 +2,23 @@
 
 For wide, sparse or large problems most features end at zero. As celer and
 skglm do, each outer iteration makes one full pass over the data to get the
-duality gap and every feature's correlation with the residual, ranks the
-features by how close they are to entering the model, and solves the lasso
-restricted to the best few (plus the current support) with the compiled
-Gram-form solver. The restricted problem is small, so its Gram matrix costs
-little; the full passes are plain BLAS / sparse products on the original,
-uncentred data (centring and weights are applied implicitly).
+duality gap and every feature's dual term, ranks the features by how close
+they are to entering the model, and solves the problem restricted to the
+best few (plus the current support and the unpenalised features) with the
+compiled Gram-form solver (or, for sparse columns whose Gram matrix would
+cost more, the operator form). The full passes are plain BLAS / sparse
+products on the original, uncentred data (centring and weights applied
+implicitly by the design).
 
-The stopping rule is the full problem's duality gap, scikit-learn's.
+The stopping rule is the full problem's duality gap, scikit-learn's,
+computed by the same certificate as every other form.
 """
 
 import numpy as np
 from scipy import sparse
 
-import tensorflow as tf
-
-from ._data import column_norms, design_tensor, unit_norm_penalty
-from ._solver import SOLVERS, solve_gram
+from . import _programs
+from ._penalty import Penalty
 
 # Smallest working set.
 _MIN_SIZE = 16
@@ -35,87 +35,51 @@ _INNER_TOL = 0.05
 _INNER_GAP_FRACTION = 0.3
 
 
-def _gap(rr, ry, xtr, w, alpha, n, positive):
-    """scikit-learn's duality gap / n, from ``||R||^2/n``, ``R.y/n``, ``X^T R/n``."""
-    if alpha == 0:
-        return n * (xtr @ xtr), np.inf
-    dual_norm = max(xtr.max(), 0) if positive else np.abs(xtr).max()
-    scale = alpha / dual_norm if dual_norm > alpha else 1.0
-    primal = 0.5 * rr + alpha * np.abs(w).sum()
-    return primal - (-0.5 * scale**2 * rr + scale * ry), max(dual_norm, alpha)
+class _Columns:
+    """The working sets' centred, weighted columns, kept across rounds (dense X).
 
-
-class _Design:
-    """``root * (X - x_offset)`` without forming it.
-
-    For dense X the centred, weighted columns of the working sets are kept
-    across outer iterations, with their Gram products: a feature's column is
-    copied and multiplied against the others once, not once per round.
+    A feature's column is copied and multiplied against the others once, not
+    once per round; the Gram products and ``X^T y`` of the cached columns are
+    kept with them.
     """
 
-    def __init__(self, X, x_offset, root, y):
-        self.X = X.tocsc() if sparse.issparse(X) else X
-        self.x_offset = x_offset.astype(np.float64)
-        self.root = None if np.all(root == 1) else root.astype(np.float64)
-        self.col_norm2 = column_norms(self.X, self.x_offset, root**2)
-        self.y = y
+    def __init__(self, design, y):
+        self.design = design
+        self.y = y  # (n, T)
+        n, p = design.shape
         self.cached = np.empty(0, dtype=np.intp)  # features, in cache order
-        self.position = np.full(X.shape[1], -1)  # feature -> cache position
-        self.buffer = np.empty((X.shape[0], 0), order="F")  # cached columns
+        self.position = np.full(p, -1)  # feature -> cache position
+        self.buffer = np.empty((n, 0), order="F")  # cached columns
         self.gram = np.empty((0, 0))  # columns^T columns
-        self.xty = np.empty(0)  # columns^T y
-
-    def _weighted(self, v):
-        return v if self.root is None else self.root * v
-
-    def _block(self, idx):
-        """The centred, weighted columns ``idx`` as a new float64 array."""
-        if sparse.issparse(self.X):
-            block = self.X[:, idx].toarray().astype(np.float64)
-        else:
-            block = np.take(self.X, idx, axis=1).astype(np.float64, copy=False)
-        block -= self.x_offset[idx]
-        if self.root is not None:
-            block *= self.root[:, None]
-        return block
+        self.xty = np.empty((0, y.shape[1]))  # columns^T y
 
     def matvec(self, idx, w):
-        """``(root * (X - x_offset))[:, idx] @ w``."""
-        if not idx.size:
-            return np.zeros(self.X.shape[0])
-        if np.all(self.position[idx] >= 0):
-            v = np.zeros(self.cached.size)
+        """``design[:, idx] @ w``, from the cache when it holds ``idx``."""
+        if idx.size and np.all(self.position[idx] >= 0):
+            v = np.zeros((self.cached.size, w.shape[1]))
             v[self.position[idx]] = w
             return self.buffer[:, : self.cached.size] @ v
-        if sparse.issparse(self.X):
-            product = np.asarray(self.X[:, idx] @ w, dtype=np.float64).ravel()
-        else:  # one pass over X beats copying the columns out
-            full = np.zeros(self.X.shape[1], self.X.dtype)
-            full[idx] = w
-            product = (self.X @ full).astype(np.float64, copy=False)
-        return self._weighted(product - self.x_offset[idx] @ w)
-
-    def rmatvec(self, r):
-        """``(root * (X - x_offset))^T r``."""
-        r = self._weighted(r)
-        product = np.asarray(self.X.T @ r.astype(self.X.dtype), dtype=np.float64)
-        return product.ravel() - self.x_offset * r.sum()
+        return self.design.matvec(idx, w)
 
     def gram_is_cheaper(self, idx):
         """Whether a Gram iteration (|idx|^2) beats two passes over the columns."""
-        if sparse.issparse(self.X):  # CSC: stored entries per column, no copy
-            stored = np.diff(self.X.indptr)[idx].sum()
+        X = self.design.X
+        if self.design.sparse:  # CSC: stored entries per column, no copy
+            stored = np.diff(X.indptr)[idx].sum()
         else:
-            stored = self.X.shape[0] * len(idx)
+            stored = X.shape[0] * len(idx)
         return len(idx) ** 2 <= 2 * stored
 
-    def _cache(self, idx):
-        """Cache positions of ``idx``, copying in the columns not yet cached.
+    def products(self, idx):
+        """``(G, q)`` of the columns ``idx`` (unnormalised), cached for dense X.
 
         The new columns' products with every cached column cost n * k * m for
         m new features; once the cache holds twice the features asked for, it
         starts again from ``idx`` alone.
         """
+        if self.design.sparse:
+            block = self.design.block(idx)
+            return block.T @ block, block.T @ self.y
         new = idx[self.position[idx] < 0]
         if self.cached.size + new.size > 2 * idx.size:
             self.position[self.cached] = -1
@@ -125,11 +89,12 @@ class _Design:
             old, size = self.cached.size, self.cached.size + new.size
             if size > self.buffer.shape[1]:
                 buffer = np.empty(
-                    (self.X.shape[0], min(self.X.shape[1], 2 * size)), order="F"
+                    (self.design.shape[0], min(self.design.shape[1], 2 * size)),
+                    order="F",
                 )
                 buffer[:, :old] = self.buffer[:, :old]
                 self.buffer = buffer
-            block = self._block(new)
+            block = self.design.block(new)
             self.buffer[:, old:size] = block
             cross = self.buffer[:, :size].T @ block
             gram = np.empty((size, size))
@@ -140,87 +105,69 @@ class _Design:
             self.xty = np.concatenate([self.xty[:old], block.T @ self.y])
             self.cached = np.concatenate([self.cached, new])
             self.position[new] = np.arange(old, self.cached.size)
-        return self.position[idx]
-
-    def restricted(self, idx, by_gram, yy, n, alpha, w, tol, max_iter, gap_every,
-                   positive):
-        """Solve the lasso on the columns ``idx``, from their Gram matrix if
-        ``by_gram``; ``(w, n_iter)``."""
-        if by_gram and not sparse.issparse(self.X):
-            at = self._cache(idx)
-            gram, xty = self.gram[np.ix_(at, at)], self.xty[at]
-        elif by_gram:
-            block = self._block(idx)
-            gram, xty = block.T @ block, block.T @ self.y
-        else:
-            return self._restricted_operator(
-                idx, alpha, w, tol, max_iter, gap_every, positive
-            )
-        w, _, n_iter = solve_gram(
-            gram / n, xty[:, None] / n, np.array([yy]), n, np.array([alpha]),
-            w[:, None], np.array([tol]), max_iter, gap_every, positive,
-        )
-        return w[:, 0], int(n_iter[0])
-
-    def _restricted_operator(self, idx, alpha, w, tol, max_iter, gap_every, positive):
-        """The restricted lasso by the operator-form solver, on the columns."""
-        n = self.X.shape[0]
-        block = self.X[:, idx]
-        dtype = block.dtype
-        root = np.ones(n) if self.root is None else self.root
-        w, _, n_iter = SOLVERS[tf.as_dtype(dtype)][
-            "sparse" if sparse.issparse(block) else "dense"
-        ](
-            design_tensor(block), self.x_offset[idx].astype(dtype),
-            root.astype(dtype), self.y[:, None].astype(dtype),
-            unit_norm_penalty(self.col_norm2[idx], n).astype(dtype),
-            np.array([alpha], dtype), w[:, None].astype(dtype),
-            np.array([tol], dtype), np.int32(max_iter), np.int32(gap_every),
-            np.bool_(positive),
-        )
-        return w.numpy()[:, 0].astype(np.float64), int(n_iter.numpy()[0])
+        at = self.position[idx]
+        return self.gram[np.ix_(at, at)], self.xty[at]
 
 
-def solve(X, x_offset, root, y, alpha, w0, tol, max_iter, gap_every, positive):
-    """Lasso of one target by working sets; returns ``(w, gap, n_iter)``.
+def solve(problem, penalty, free, tolerance, max_iter, w0):
+    """Each problem by working sets: ``(W (p, C, T), gap (C,), n_iter (C,))``.
 
-    ``y`` is the centred, weighted target and ``tol`` the absolute gap
-    tolerance; ``max_iter`` bounds the total inner iterations.
+    ``tolerance`` is absolute, ``w0`` (p, C, T); ``max_iter`` bounds the total
+    inner iterations of each problem.
     """
-    n, p = X.shape
-    y = y.astype(np.float64)
-    design = _Design(X, x_offset, root, y)
-    yy = y @ y / n
+    y = problem.problems(problem.y)
+    results = []
+    for c in range(y.shape[1]):
+        one = Penalty(penalty.alpha[c : c + 1], penalty.l1_ratio[c : c + 1],
+                      penalty.factor, penalty.positive)
+        sub_free = None if free is None else free._replace(xty=free.xty[:, :, c : c + 1])
+        results.append(_solve_one(problem, y[:, c], one, sub_free, tolerance[c],
+                                  max_iter, w0[:, c]))
+    w, gap, n_iter = (np.array(v) for v in zip(*results))
+    return w.transpose(1, 0, 2), gap, n_iter
+
+
+def _solve_one(problem, y, penalty, free, tol, max_iter, w0):
+    """One problem, ``y`` (n, T): ``(w (p, T), gap, n_iter)``."""
+    design, n = problem.design, problem.n
+    p, t = w0.shape
+    columns = _Columns(design, y)
+    col_norm2 = design.col_norm2()
+    if free is None:
+        free = _programs.no_unpenalised(1, p, 1, t)
+    unpenalised = np.asarray(penalty.factor) == 0
     w = w0.astype(np.float64).copy()
-    size = min(p, max(_MIN_SIZE, 2 * np.count_nonzero(w)))
+    l1 = float(penalty.alpha[0] * penalty.l1_ratio[0])
+    size = min(p, max(_MIN_SIZE, 2 * np.count_nonzero(w.any(axis=1))))
     n_iter, previous_gap = 0, np.inf
     while True:
-        support = np.flatnonzero(w)
-        residual = y - design.matvec(support, w[support])
-        xtr = design.rmatvec(residual) / n
-        gap, dual_scale = _gap(
-            residual @ residual / n, residual @ y / n, xtr, w, alpha, n, positive
+        support = np.flatnonzero(w.any(axis=1) | unpenalised)
+        residual = y - columns.matvec(support, w[support])
+        corr = design.rmatvec(residual) / n
+        gap, duals = _programs.certify(
+            penalty, free, w[None, :, None], np.sum(residual**2)[None, None] / n,
+            np.sum(residual * y)[None, None] / n, corr[None, :, None], n,
         )
+        gap, duals = float(gap[0, 0]), duals[0, :, 0]
         if gap <= tol or n_iter >= max_iter or not np.isfinite(gap):
             break
         # Grow the set when the last restricted solve barely helped.
         grow = 2 if gap > 0.5 * previous_gap else 1
         size = min(p, max(grow * size, 2 * support.size))
         previous_gap = gap
-        ws = _select(xtr, dual_scale, design.col_norm2 / n, support, size)
-        by_gram = design.gram_is_cheaper(ws)
+        ws = _select(duals, max(duals.max(initial=0.0), l1), penalty.factor,
+                     col_norm2 / n, support, size)
+        by_gram = columns.gram_is_cheaper(ws)
         if size == p:
             # The restricted problem is the whole problem: solve it to the
             # final tolerance at once.
             inner_tol = tol
-        elif by_gram or X.dtype == np.float64:
+        elif by_gram or design.dtype == np.float64:
             inner_tol = _INNER_TOL * tol
         else:
             inner_tol = max(_INNER_GAP_FRACTION * gap, 0.5 * tol)
-        w_ws, inner = design.restricted(
-            ws, by_gram, yy, n, alpha, w[ws], inner_tol, max_iter - n_iter,
-            gap_every, positive,
-        )
+        w_ws, inner = _restricted(columns, problem, ws, by_gram, y, penalty,
+                                  inner_tol, max_iter - n_iter, w[ws])
         w[:] = 0
         w[ws] = w_ws
         n_iter += inner
@@ -229,17 +176,49 @@ def solve(X, x_offset, root, y, alpha, w0, tol, max_iter, gap_every, positive):
     return w, gap, n_iter
 
 
-def _select(xtr, dual_scale, col_norm2, support, size):
+def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0):
+    """The problem on the columns ``ws``: ``(w (k, T), n_iter)``."""
+    n = problem.n
+    sub = penalty._replace(factor=np.asarray(penalty.factor)[ws])
+    gram, xty = columns.products(ws) if by_gram else (None, None)
+    if gram is None:
+        block = columns.design.block(ws)  # for the projection only, if any
+        gram, xty = block.T @ block, block.T @ y
+    free = _programs.unpenalised_of_gram(gram[None] / n, xty[None, :, None] / n, sub.factor)
+    free = free if len(free.index) else None
+    yy = np.array([[np.sum(y * y) / n]])
+    if by_gram:
+        w, _, n_iter = _programs.solve_gram(
+            gram[None] / n, xty[None, :, None] / n, yy, np.array([float(n)]), sub,
+            free, np.array([[tol]]), max_iter, w0[None, :, None],
+        )
+        return w[0, :, 0], int(n_iter[0, 0])
+    design = columns.design
+    dtype = design.dtype
+    root = np.ones(n) if design.root is None else design.root
+    w, _, n_iter = _programs.solve_operator(
+        design.tensor(ws), design.x_offset[ws], root, y[:, None].astype(dtype),
+        _programs.unit_scale(design.col_norm2()[ws] / n), sub,
+        None if free is None else _programs.Unpenalised(*(
+            np.asarray(x, dtype) if i else x for i, x in enumerate(free)
+        )),
+        np.array([tol]), max_iter, w0[:, None],
+    )
+    return w[:, 0].astype(np.float64), int(n_iter[0])
+
+
+def _select(duals, dual_scale, factor, col_norm2, support, size):
     """The ``size`` features closest to entering the model, support first.
 
     The score is the distance of each feature's dual constraint to the
-    (rescaled) residual, as in celer: ``(1 - |x_j^T theta|) / ||x_j||``.
+    (rescaled) dual point, as in celer: ``f_j (1 - d_j / scale) / ||x_j||``
+    with ``d_j`` the feature's dual term.
     """
-    p = xtr.size
+    p = duals.size
     if size >= p:
         return np.arange(p)
     with np.errstate(divide="ignore", invalid="ignore"):
-        score = (1 - np.abs(xtr) / dual_scale) / np.sqrt(col_norm2)
+        score = factor * (1 - duals / dual_scale) / np.sqrt(col_norm2)
     score[col_norm2 == 0] = np.inf
     score[support] = -np.inf
     return np.sort(np.argpartition(score, size - 1)[:size])

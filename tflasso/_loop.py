@@ -1,0 +1,95 @@
+"""The training loop: FISTA with adaptive restart, and its step size.
+
+Pure TensorFlow, and knows nothing of where the data live: the caller gives
+the smooth part of the objective (its gradient comes from
+``tf.GradientTape``), the penalty's proximal step, and the duality gap. The
+coefficients ``V`` are ``(B, p, C, T)`` (see :mod:`tflasso._penalty`): ``B``
+data sets, each with ``C`` problems of ``T`` tasks; each problem ``(b, c)``
+stops on its own gap.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+# Power iterations used to estimate the Lipschitz constant, and the margin
+# added to the estimate (a Rayleigh quotient never exceeds the true value).
+# On unit-norm features 30 iterations came within 1% of the true value; 100
+# cost more than the whole solve.
+_POWER_ITERATIONS = 30
+_LIPSCHITZ_MARGIN = 1.05
+
+
+def lipschitz(normal, n_sets, p, dtype):
+    """Largest eigenvalue of each data set's normal operator, ``(B,)``.
+
+    ``normal`` maps ``(B, p, 1)`` to ``(B, p, 1)``: ``X_b^T X_b / n_b``
+    applied to each data set's vector. Power iterations from a fixed, generic
+    start keep fits deterministic without seeds.
+    """
+    v0 = 1 + 0.5 * tf.sin(tf.cast(tf.range(1, p + 1), dtype))
+    v0 = tf.tile(v0[None, :, None], [n_sets, 1, 1]) / tf.norm(v0)
+    tiny = tf.constant(np.finfo(dtype.as_numpy_dtype).tiny, dtype)
+
+    def step(i, v):
+        u = normal(v)
+        return i + 1, u / tf.maximum(tf.norm(u, axis=1, keepdims=True), tiny)
+
+    _, v = tf.while_loop(
+        lambda i, v: i < _POWER_ITERATIONS, step, (tf.constant(0), v0)
+    )
+    rayleigh = tf.reduce_sum(v * normal(v), axis=[1, 2])
+    # An all-zero design must still give a finite step.
+    return tf.maximum(_LIPSCHITZ_MARGIN * rayleigh, tiny)
+
+
+def fista(smooth, prox, gap_at, v0, lipschitz_constant, tol, max_iter, gap_every):
+    """Accelerated proximal gradient with adaptive restart; ``(V, gap, n_iter)``.
+
+    ``smooth(V)`` is the summed smooth part of every problem's objective,
+    ``prox(U, step)`` the penalty's proximal step, ``gap_at(V)`` the duality
+    gap ``(B, C)``. ``lipschitz_constant`` is ``(B,)``, ``tol`` the absolute
+    gap tolerance ``(B, C)``. A problem stops iterating once its gap is at
+    most its tolerance (checked every ``gap_every`` iterations); the loop ends
+    when all have stopped or after ``max_iter`` iterations.
+    """
+    dtype = v0.dtype
+    tiny = tf.constant(np.finfo(dtype.as_numpy_dtype).tiny, dtype)
+    step = (1 / tf.maximum(lipschitz_constant, tiny))[:, None, None]  # (B, 1, 1)
+    one = tf.ones(tf.shape(tol), dtype)
+
+    def spread(x):  # (B, C) -> (B, 1, C, 1)
+        return x[:, None, :, None]
+
+    def gradient(z):
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            value = smooth(z)
+        return tape.gradient(value, z)
+
+    def body(it, v, v_prev, t, n_iter, gap):
+        active = gap > tol
+        t_next = (1 + tf.sqrt(1 + 4 * t**2)) / 2
+        z = v + spread((t - 1) / t_next) * (v - v_prev)
+        v_new = prox(z - step[..., None] * gradient(z), step)
+        # Restart the momentum when it points against the prox-gradient step
+        # (O'Donoghue and Candes, 2015); this keeps FISTA near-monotone.
+        restart = tf.reduce_sum((z - v_new) * (v_new - v), axis=[1, 3]) > 0
+        t_next = tf.where(restart, one, t_next)
+        v_new = tf.where(spread(active), v_new, v)
+        v_prev = tf.where(spread(active), v, v_prev)
+        n_iter = n_iter + tf.cast(active, tf.int32)
+        it = it + 1
+        check = tf.logical_or(it % gap_every == 0, it >= max_iter)
+        gap = tf.cond(
+            check, lambda: tf.where(active, gap_at(v_new), gap), lambda: gap
+        )
+        return it, v_new, v_prev, t_next, n_iter, gap
+
+    def keep_going(it, v, v_prev, t, n_iter, gap):
+        return tf.logical_and(it < max_iter, tf.reduce_any(gap > tol))
+
+    state = (
+        tf.constant(0), v0, v0, one, tf.zeros(tf.shape(tol), tf.int32), gap_at(v0)
+    )
+    _, v, _, _, n_iter, gap = tf.while_loop(keep_going, body, state)
+    return v, gap, n_iter

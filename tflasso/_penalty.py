@@ -1,0 +1,133 @@
+"""The penalty: a weighted elastic net on rows of coefficients, in TensorFlow.
+
+One penalty serves every estimator. Coefficients are a tensor ``W`` of shape
+``(B, p, C, T)``: ``B`` data sets (cross-validation folds, or one), ``p``
+features, ``C`` independent problems per data set (targets, or alphas along a
+path) and ``T`` tasks per problem. Row ``W[b, j, c, :]`` is feature ``j``'s
+coefficients in problem ``(b, c)`` and is penalised as a whole:
+
+    alpha_c * f_j * (l1_ratio_c * ||w_j||_2 + (1 - l1_ratio_c) / 2 * ||w_j||_2^2)
+
+with ``f_j >= 0`` the penalty factor of feature ``j``. With ``T = 1`` the norm
+is an absolute value: the lasso (``l1_ratio = 1``) and scikit-learn's elastic
+net. With ``T > 1`` it is the L2,1 norm of scikit-learn's multi-task lasso and
+elastic net. ``f_j = 0`` leaves feature ``j`` unpenalised.
+
+Everything here is in the user's coordinates ``w``. The solver iterates on
+rescaled features ``v_j = s_j w_j`` (see :mod:`tflasso._programs`); only the
+proximal step needs to know ``s``.
+"""
+
+from typing import NamedTuple
+
+import tensorflow as tf
+
+
+class Penalty(NamedTuple):
+    """The penalty's parameters, as tensors (a ``tf.function`` argument)."""
+
+    alpha: tf.Tensor  # (C,) strength of each problem
+    l1_ratio: tf.Tensor  # (C,) share of the L1 part, in [0, 1]
+    factor: tf.Tensor  # (p,) per-feature multiplier of alpha, >= 0
+    positive: tf.Tensor  # () bool: constrain coefficients to be >= 0 (T = 1)
+
+
+def _strengths(penalty):
+    """The L1 and L2 strengths, shaped ``(1, 1, C)`` to broadcast over ``(B, p, C)``."""
+    l1 = penalty.alpha * penalty.l1_ratio
+    l2 = penalty.alpha - l1
+    return l1[None, None, :], l2[None, None, :]
+
+
+def row_norms(w):
+    """``||w[b, j, c, :]||_2``, shaped ``(B, p, C)``.
+
+    Scaled by the largest entry first, so that with ``T = 1`` it is exactly
+    ``|w|`` (no underflow of tiny float32 coefficients when squared).
+    """
+    largest = tf.reduce_max(tf.abs(w), axis=-1)
+    safe = tf.where(largest > 0, largest, tf.ones_like(largest))
+    return largest * tf.sqrt(tf.reduce_sum((w / safe[..., None]) ** 2, axis=-1))
+
+
+def _feasible(penalty, u):
+    return tf.where(penalty.positive, tf.maximum(u, 0), u)
+
+
+def prox(penalty, u, step, scale):
+    """The proximal operator of ``step`` times the penalty, in rescaled features.
+
+    ``u`` is ``(B, p, C, T)`` in the coordinates ``v = scale * w`` (``scale``
+    is ``(B, p)``, ``step`` broadcasts to ``(B, 1, C)``), where the penalty of
+    row ``j`` has L1 weight ``f_j / s_j`` and L2 weight ``f_j / s_j^2``. Rows
+    whose norm is below the threshold become exactly zero.
+    """
+    l1, l2 = _strengths(penalty)
+    factor = penalty.factor[None, :, None] / scale[:, :, None]
+    u = _feasible(penalty, u)
+    norm = row_norms(u)
+    threshold = step * l1 * factor
+    keep = tf.maximum(1 - threshold / tf.where(norm > 0, norm, tf.ones_like(norm)), 0)
+    keep = tf.where(norm > threshold, keep, tf.zeros_like(keep))
+    shrink = 1 + step * l2 * factor / scale[:, :, None]
+    return u * (keep / shrink)[..., None]
+
+
+def feature_dual(penalty, corr):
+    """Each feature's dual-norm term ``||x_j^T theta|| / f_j``, shaped ``(B, p, C)``.
+
+    ``corr`` is ``X^T theta / n`` ``(B, p, C, T)``; unpenalised features
+    (``f_j = 0``) give 0: their constraint is handled by projection (see
+    :func:`duality_gap`). The penalty's dual norm is the maximum over ``j``.
+    """
+    factor = penalty.factor[None, :, None]
+    penalised = factor > 0
+    norm = row_norms(_feasible(penalty, corr))
+    return tf.where(penalised, norm / tf.where(penalised, factor, 1), tf.zeros_like(norm))
+
+
+def duality_gap(penalty, w, rr, theta, corr, n):
+    """scikit-learn's duality gap / ``n`` ``(B, C)``, and each feature's dual term.
+
+    ``w`` is ``(B, p, C, T)``; ``rr = ||R||^2 / n`` for the residual ``R``
+    (summed over tasks), ``(B, C)``. The dual point is the residual with the
+    unpenalised features' span projected out, ``theta = (||theta||^2 / n,
+    theta . y / n)`` ``(B, C)`` each, and ``corr = X^T theta / n``
+    ``(B, p, C, T)``; without unpenalised features ``theta`` is ``R`` itself.
+    ``n`` broadcasts to ``(B, C)``.
+
+    With an L1 part (scikit-learn's "formulation A"), the elastic net is a
+    lasso on data augmented by ``sqrt(n alpha (1 - l1_ratio) f_j)`` rows, and
+    the dual point is rescaled into the dual feasible set. Without one it is
+    scikit-learn's ridge gap ("formulation B"), and with no penalty at all the
+    squared gradient norm ``n ||X^T R / n||^2``. The feature terms ``(B, p,
+    C)`` are :func:`feature_dual` of ``X^T theta / n`` less the L2 part; their
+    maximum is the dual norm (working sets rank features by them).
+    """
+    l1, l2 = _strengths(penalty)
+    l1, l2 = l1[0], l2[0]  # (1, C)
+    factor = penalty.factor[None, :, None]
+    norms = row_norms(w)
+    weighted_l1 = tf.reduce_sum(factor * norms, axis=1)
+    weighted_l2 = l2 * tf.reduce_sum(factor * norms**2, axis=1)
+    theta_rr, theta_ry = theta
+
+    xta = corr - (l2 * factor)[..., None] * w
+    duals = feature_dual(penalty, xta)
+    dual_norm = tf.reduce_max(duals, axis=1)
+    infeasible = dual_norm > l1
+    scale = tf.where(infeasible, l1 / tf.where(infeasible, dual_norm, 1), 1)
+    primal = 0.5 * (rr + weighted_l2) + l1 * weighted_l1
+    dual = -0.5 * scale**2 * (theta_rr + weighted_l2) + scale * theta_ry
+    lasso = primal - dual
+
+    penalised = factor > 0
+    corr2 = tf.reduce_sum(corr**2, axis=-1)
+    over_factor = tf.where(penalised, corr2 / tf.where(penalised, factor, 1), 0)
+    ridge = (
+        0.5 * (rr + theta_rr + weighted_l2) - theta_ry
+        + tf.reduce_sum(over_factor, axis=1) / (2 * tf.where(l2 > 0, l2, 1))
+    )
+    ols = n * tf.reduce_sum(corr2, axis=1)
+    gap = tf.where(l1 > 0, lasso, tf.where(l2 > 0, ridge, ols))
+    return gap, duals

@@ -1,0 +1,441 @@
+"""The compiled programs: their signatures, padding and float32/float64 policy.
+
+Every fit runs one of three kinds of ``tf.function``, built once per dtype
+with ``None`` dimensions, so new data, alphas, ``l1_ratio``, penalty factors,
+``n`` or ``p`` never retrace:
+
+* the Gram form: ``B`` data sets enter only through ``G_b = X_b^T X_b / n_b``
+  and ``q_b = X_b^T Y_b / n_b`` (an iteration costs ``p^2`` per column);
+* the operator form: ``X`` itself, dense or a ``tf.SparseTensor``, centred and
+  weighted implicitly, never copied or densified;
+* the certificate: the duality gap of a point whose residual correlations
+  were computed elsewhere (the working sets' full passes).
+
+All three solve on unit-norm features, ``v_j = s_j w_j`` with ``s_j`` the
+norm of centred, weighted column ``j`` over ``sqrt(n)``: one step size then
+suits columns of any scale (on raw columns a 1e8 column freezes a 1e-8 one).
+The penalty is rewritten to match, so the problem, its solution and its
+duality gap are unchanged; ``w`` goes in and comes out.
+
+Features with penalty factor 0 are unpenalised: the dual point is the
+residual with their span projected out (``Unpenalised`` holds what that
+needs), so the gap certifies exactly the problem asked.
+"""
+
+import functools
+from typing import NamedTuple
+
+import numpy as np
+import tensorflow as tf
+
+from ._loop import fista, lipschitz
+from ._penalty import Penalty, duality_gap, prox
+
+# Iterations between two duality-gap evaluations (each costs one more pass).
+GAP_EVERY = 10
+# Gram problems up to this many (padded) features run XLA-compiled: XLA fuses
+# an iteration into a few kernels, where graph mode would spend its time
+# dispatching the loop's small ops; above, matrix products dominate and graph
+# mode never recompiles.
+_MAX_XLA_FEATURES = 1024
+# The best relative duality gap asked of float32 iterations (they stall near
+# 1e-6); tighter tolerances are finished in float64.
+_FLOAT32_TOL = 3e-5
+# Batches of more problems than this iterate in float32 first: their matrix
+# products cost a fifth of float64's here. Single fits stay in float64.
+_FLOAT32_PROBLEMS = 8
+
+
+class GramData(NamedTuple):
+    """The Gram form of ``B`` data sets, rescaled to unit-norm features (float64)."""
+
+    gram: object  # (B, p, p)  G_b / (s s^T)
+    xty: object  # (B, p, C, T)  q_b / s
+    yy: object  # (B, C)  ||y||^2 / n, summed over tasks
+    n: object  # (B,)
+    scale: object  # (B, p)  s
+
+
+class OperatorData(NamedTuple):
+    """One data set as ``sqrt(sw) * (X - x_offset)``, never formed."""
+
+    X: object  # (n, p), dense or tf.SparseTensor
+    x_offset: object  # (p,)
+    root: object  # (n,) square roots of the sample weights
+    y: object  # (n, C, T) centred, weighted targets
+    scale: object  # (p,)  s
+
+
+class Unpenalised(NamedTuple):
+    """What projecting the unpenalised features' span out of a residual needs.
+
+    In the user's coordinates, for the ``u`` features of ``index``:
+    ``inverse`` is the pseudo-inverse of their Gram block, ``gram`` the Gram
+    matrix's columns ``G[:, index]`` and ``xty`` the rows ``q[index]``.
+    Padded entries are zero (index 0) and project nothing.
+    """
+
+    index: object  # (u,) int32
+    inverse: object  # (B, u, u)
+    gram: object  # (B, p, u)
+    xty: object  # (B, u, C, T)
+
+
+class Controls(NamedTuple):
+    """When to stop."""
+
+    tol: object  # (B, C) absolute gap tolerance, float64
+    max_iter: object  # () int32
+    gap_every: object  # () int32
+
+
+def _batched_matmul(gram, v):
+    """``gram`` (B, p, q) times ``v`` (B, q, C, T), keeping v's trailing shape."""
+    shape = tf.shape(v)
+    flat = tf.reshape(v, [shape[0], shape[1], -1])
+    out = tf.matmul(gram, flat)
+    return tf.reshape(out, [shape[0], tf.shape(gram)[1], shape[2], shape[3]])
+
+
+def _project(free, rr, ry, corr):
+    """The residual's dual statistics with the unpenalised span projected out.
+
+    ``R - X_U a`` with ``a = G_UU^+ X_U^T R / n`` is orthogonal to the
+    unpenalised columns; its squared norm and product with y follow from
+    ``a`` without another pass over the data.
+    """
+    corr_u = tf.gather(corr, free.index, axis=1)
+    a = _batched_matmul(free.inverse, corr_u)
+    corr = corr - _batched_matmul(free.gram, a)
+    theta_rr = rr - tf.reduce_sum(a * corr_u, axis=[1, 3])
+    theta_ry = ry - tf.reduce_sum(a * free.xty, axis=[1, 3])
+    return (theta_rr, theta_ry), corr
+
+
+def _certify(penalty, free, w, rr, ry, corr, n):
+    """Duality gap ``(B, C)`` and feature dual terms ``(B, p, C)``."""
+    theta, corr = _project(free, rr, ry, corr)
+    return duality_gap(penalty, w, rr, theta, corr, n)
+
+
+def _cast(penalty, dtype):
+    return Penalty(
+        tf.cast(penalty.alpha, dtype), tf.cast(penalty.l1_ratio, dtype),
+        tf.cast(penalty.factor, dtype), penalty.positive,
+    )
+
+
+def _cast_free(free, dtype):
+    return Unpenalised(
+        free.index, *(tf.cast(x, dtype) for x in (free.inverse, free.gram, free.xty))
+    )
+
+
+def _gram_program(data, free, penalty, controls, w0):
+    """FISTA on the Gram form, iterating in ``w0``'s dtype, gap in float64."""
+    dtype = w0.dtype
+    gram = tf.cast(data.gram, dtype)
+    xty = tf.cast(data.xty, dtype)
+    scale = data.scale[:, :, None, None]
+    scale_it = tf.cast(data.scale, dtype)
+    penalty_it, penalty64 = _cast(penalty, dtype), _cast(penalty, tf.float64)
+
+    def smooth(v):
+        return 0.5 * tf.reduce_sum(v * _batched_matmul(gram, v)) - tf.reduce_sum(
+            xty * v
+        )
+
+    def gap_at(v):
+        v = tf.cast(v, tf.float64)
+        gram_v = _batched_matmul(data.gram, v)
+        vq = tf.reduce_sum(v * data.xty, axis=[1, 3])
+        rr = tf.maximum(data.yy - 2 * vq + tf.reduce_sum(v * gram_v, axis=[1, 3]), 0)
+        corr = (data.xty - gram_v) * scale
+        return _certify(
+            penalty64, free, v / scale, rr, data.yy - vq, corr, data.n[:, None]
+        )[0]
+
+    shape = tf.shape(gram)
+    constant = lipschitz(lambda v: tf.matmul(gram, v), shape[0], shape[1], dtype)
+    v, gap, n_iter = fista(
+        smooth, lambda u, step: prox(penalty_it, u, step, scale_it), gap_at,
+        w0 * tf.cast(scale, dtype), constant, controls.tol, controls.max_iter,
+        controls.gap_every,
+    )
+    return v / tf.cast(scale, dtype), gap, n_iter
+
+
+def _operator_program(matmul):
+    """FISTA on one data set given as an operator; everything in X's dtype."""
+
+    def program(data, free, penalty, controls, w0):
+        dtype = data.y.dtype
+        shape = tf.shape(data.y)  # (n, C, T)
+        n = tf.cast(shape[0], dtype)
+        y = tf.reshape(data.y, [shape[0], -1])
+        root = data.root[:, None]
+        scale = data.scale[:, None]
+        penalty = _cast(penalty, dtype)
+
+        def forward(v):  # (p, m) in rescaled features -> (n, m)
+            w = v / scale
+            return root * (matmul(data.X, w) - tf.matmul(data.x_offset[None, :], w))
+
+        def correlation(r):  # (n, m) -> X^T R / n, (p, m), user's coordinates
+            r = root * r
+            xtr = matmul(data.X, r, adjoint_a=True)
+            return (xtr - data.x_offset[:, None] * tf.reduce_sum(r, 0, keepdims=True)) / n
+
+        def members(m):  # (p, C T) -> (1, p, C, T)
+            return tf.reshape(m, [1, -1, shape[1], shape[2]])
+
+        def flat(v):
+            return tf.reshape(v[0], [tf.shape(v)[1], -1])
+
+        def per_problem(m):  # (n, C T) -> (1, C)
+            return tf.reduce_sum(tf.reshape(m, [1, shape[0], shape[1], shape[2]]), [1, 3])
+
+        def smooth(v):
+            return 0.5 / n * tf.reduce_sum((y - forward(flat(v))) ** 2)
+
+        def gap_at(v):
+            r = y - forward(flat(v))
+            corr = members(correlation(r))
+            return _certify(
+                penalty, free, v / scale[None, :, :, None], per_problem(r * r) / n,
+                per_problem(r * y) / n, corr, n,
+            )[0]
+
+        def normal(v):  # (1, p, 1)
+            return (correlation(forward(v[0])) / scale)[None]
+
+        constant = lipschitz(normal, 1, tf.shape(data.x_offset)[0], dtype)
+        v, gap, n_iter = fista(
+            smooth, lambda u, step: prox(penalty, u, step, data.scale[None]),
+            gap_at, w0 * scale[None, :, :, None], constant, controls.tol,
+            controls.max_iter, controls.gap_every,
+        )
+        return v / scale[None, :, :, None], gap, n_iter
+
+    return program
+
+
+def _dense_matmul(X, w, adjoint_a=False):
+    return tf.matmul(X, w, transpose_a=adjoint_a)
+
+
+def _sparse_matmul(X, w, adjoint_a=False):
+    return tf.sparse.sparse_dense_matmul(X, w, adjoint_a=adjoint_a)
+
+
+def _spec(rank, dtype):
+    return tf.TensorSpec([None] * rank, dtype)
+
+
+def _penalty_spec(dtype):
+    return Penalty(_spec(1, dtype), _spec(1, dtype), _spec(1, dtype), _spec(0, tf.bool))
+
+
+def _free_spec(dtype):
+    return Unpenalised(_spec(1, tf.int32), _spec(3, dtype), _spec(3, dtype), _spec(4, dtype))
+
+
+def _controls_spec():
+    return Controls(_spec(2, tf.float64), _spec(0, tf.int32), _spec(0, tf.int32))
+
+
+def _gram_function(dtype, jit_compile):
+    f64 = tf.float64
+    data = GramData(_spec(3, f64), _spec(4, f64), _spec(2, f64), _spec(1, f64), _spec(2, f64))
+    return tf.function(
+        _gram_program,
+        input_signature=[
+            data, _free_spec(f64), _penalty_spec(f64), _controls_spec(), _spec(4, dtype)
+        ],
+        jit_compile=jit_compile,
+    )
+
+
+def _operator_function(dtype, kind):
+    X = tf.SparseTensorSpec([None, None], dtype) if kind == "sparse" else _spec(2, dtype)
+    data = OperatorData(X, _spec(1, dtype), _spec(1, dtype), _spec(3, dtype), _spec(1, dtype))
+    controls = Controls(_spec(2, dtype), _spec(0, tf.int32), _spec(0, tf.int32))
+    matmul = _sparse_matmul if kind == "sparse" else _dense_matmul
+    return tf.function(
+        _operator_program(matmul),
+        input_signature=[data, _free_spec(dtype), _penalty_spec(dtype), controls, _spec(4, dtype)],
+    )
+
+
+_F64 = tf.float64
+CERTIFY = tf.function(
+    _certify,
+    input_signature=[
+        _penalty_spec(_F64), _free_spec(_F64), _spec(4, _F64), _spec(2, _F64),
+        _spec(2, _F64), _spec(4, _F64), _spec(0, _F64),
+    ],
+)
+PROGRAMS = {
+    **{("gram", dtype, jit): _gram_function(dtype, jit)
+       for dtype in (tf.float32, tf.float64) for jit in (False, True)},
+    **{(kind, dtype): _operator_function(dtype, kind)
+       for kind in ("dense", "sparse") for dtype in (tf.float32, tf.float64)},
+    "certify": CERTIFY,
+}
+"""Every compiled program; tests count their traces."""
+
+
+@functools.cache
+def _concrete(key):
+    """The traced program itself: calling it skips :func:`tf.function`'s
+    argument binding (about a millisecond, half of a small fit)."""
+    return PROGRAMS[key].get_concrete_function()
+
+
+def _tensors(structure, dtype=None):
+    """numpy to tensors (before the call: binding numpy arguments costs more)."""
+    return tf.nest.map_structure(
+        lambda x: tf.constant(x) if dtype is None or np.asarray(x).dtype.kind != "f"
+        else tf.constant(x, dtype), structure,
+    )
+
+
+def padded_size(size):
+    """The smallest of 8, 12, 16, 24, 32, 48, ... that holds ``size``.
+
+    Each new size costs an XLA compilation (about a second); each padded
+    feature only ``p`` more work per iteration and column.
+    """
+    bucket = 8
+    while bucket < size:
+        bucket = bucket * 3 // 2 if bucket & (bucket - 1) == 0 else bucket * 4 // 3
+    return bucket
+
+
+def _pad(array, shape, fill=0.0):
+    out = np.full(shape, fill, dtype=np.result_type(array))
+    out[tuple(slice(0, size) for size in np.shape(array))] = array
+    return out
+
+
+def unpenalised_of_gram(gram, xty, factor):
+    """:class:`Unpenalised` from unscaled Gram statistics ``(B, p, p)``, ``(B, p, C, T)``."""
+    index = np.flatnonzero(np.asarray(factor) == 0).astype(np.int32)
+    if not index.size:
+        return no_unpenalised(*xty.shape)
+    block = gram[:, index][:, :, index]
+    return Unpenalised(
+        index, np.linalg.pinv(block, hermitian=True), gram[:, :, index], xty[:, index]
+    )
+
+
+def no_unpenalised(n_sets, p, c, t, dtype=np.float64):
+    """:class:`Unpenalised` for a penalty with no zero factor."""
+    return Unpenalised(
+        np.zeros(0, np.int32), np.zeros((n_sets, 0, 0), dtype),
+        np.zeros((n_sets, p, 0), dtype), np.zeros((n_sets, 0, c, t), dtype),
+    )
+
+
+def unit_scale(diagonal):
+    """``s``: square roots of a Gram diagonal, 1 where a column is zero."""
+    return np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
+
+
+def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None):
+    """The Gram form, numpy in and out: ``(W, gap, n_iter)``.
+
+    ``gram`` (B, p, p), ``xty`` (B, p, C, T), ``yy`` and ``tol`` (absolute)
+    (B, C), ``n`` (B,), all float64 and unscaled; ``penalty`` a
+    :class:`Penalty` of numpy arrays; ``free`` an :class:`Unpenalised` (or
+    None); ``w0`` (B, p, C, T), zeros by default.
+
+    Padding, for XLA (which compiles once per concrete shape): padded features
+    have zero rows and columns in ``gram`` and zero ``xty``, so they stay at
+    zero and change neither the step nor the gap; padded problems have zero
+    data and tolerance, so zero is their solution and they never iterate;
+    padded tasks have zero targets; padded unpenalised entries project nothing.
+
+    Batches of more than ``_FLOAT32_PROBLEMS`` problems iterate in float32
+    first, to a relative gap of ``_FLOAT32_TOL`` at best, then finish in
+    float64 from there; every gap is evaluated in float64.
+    """
+    n_sets, p, c, t = xty.shape
+    scale = unit_scale(np.diagonal(gram, axis1=1, axis2=2))
+    jit = padded_size(p) <= _MAX_XLA_FEATURES
+    if free is None:
+        free = no_unpenalised(n_sets, p, c, t)
+    u = len(free.index)
+    if jit:
+        pp, cc = padded_size(p), 1 if c == 1 else -(-c // 8) * 8
+        tt, uu = 1 if t == 1 else padded_size(t), 0 if u == 0 else padded_size(u)
+    else:
+        pp, cc, tt, uu = p, c, t, u
+    data = GramData(
+        _pad(gram / (scale[:, :, None] * scale[:, None, :]), (n_sets, pp, pp)),
+        _pad(xty / scale[:, :, None, None], (n_sets, pp, cc, tt)),
+        _pad(yy, (n_sets, cc)),
+        np.asarray(n, np.float64),
+        _pad(scale, (n_sets, pp), fill=1.0),
+    )
+    free = Unpenalised(
+        _pad(free.index, (uu,)), _pad(free.inverse, (n_sets, uu, uu)),
+        _pad(free.gram, (n_sets, pp, uu)), _pad(free.xty, (n_sets, uu, cc, tt)),
+    )
+    penalty = Penalty(
+        _pad(penalty.alpha, (cc,), 1.0), _pad(penalty.l1_ratio, (cc,), 1.0),
+        _pad(penalty.factor, (pp,), 1.0), np.bool_(penalty.positive),
+    )
+    tol = _pad(tol, (n_sets, cc))
+    w = np.zeros((n_sets, pp, cc, tt))
+    if w0 is not None:
+        w[:, :p, :c, :t] = w0
+    stages = [(tf.float64, tol)]
+    if n_sets * c > _FLOAT32_PROBLEMS:
+        stages.insert(0, (tf.float32, np.maximum(tol, _FLOAT32_TOL * data.yy)))
+    n_iter = np.zeros((n_sets, cc), np.int32)
+    args = _tensors((data, free, penalty))
+    for dtype, tolerance in stages:
+        budget = max_iter if dtype == tf.float64 else (max_iter + 1) // 2
+        controls = Controls(tolerance, np.int32(budget - n_iter.max()), np.int32(GAP_EVERY))
+        w, gap, steps = _concrete(("gram", dtype, jit))(
+            *args, _tensors(controls), tf.constant(w, dtype)
+        )
+        w, gap, n_iter = w.numpy(), gap.numpy(), n_iter + steps.numpy()
+        if np.all(gap <= tol) or n_iter.max() >= max_iter:
+            break
+    return w[:, :p, :c, :t].astype(np.float64), gap[:, :c], n_iter[:, :c]
+
+
+def solve_operator(X, x_offset, root, y, scale, penalty, free, tol, max_iter, w0):
+    """The operator form of one data set, numpy in and out: ``(W, gap, n_iter)``.
+
+    ``X`` is a dense tensor or ``tf.SparseTensor``; ``y`` (n, C, T) the
+    centred, weighted targets; ``scale`` the column norms ``s``; ``tol``
+    (C,) absolute; ``w0`` (p, C, T). Computes in ``y``'s dtype.
+    """
+    dtype = y.dtype
+    p, c, t = w0.shape
+    if free is None:
+        free = no_unpenalised(1, p, c, t, dtype)
+    data = OperatorData(
+        X, *(tf.constant(a, dtype) for a in (x_offset, root, y, scale))
+    )
+    controls = Controls(np.asarray(tol, dtype)[None], np.int32(max_iter), np.int32(GAP_EVERY))
+    kind = "sparse" if isinstance(X, tf.SparseTensor) else "dense"
+    w, gap, n_iter = _concrete((kind, tf.as_dtype(dtype)))(
+        data, *_tensors((free, penalty, controls), dtype), tf.constant(w0[None], dtype)
+    )
+    return w.numpy()[0], gap.numpy()[0].astype(np.float64), n_iter.numpy()[0]
+
+
+def certify(penalty, free, w, rr, ry, corr, n):
+    """The duality gap ``(B, C)`` and feature dual terms ``(B, p, C)`` (float64).
+
+    ``w`` and ``corr = X^T R / n`` are (B, p, C, T), ``rr`` and ``ry`` (B, C).
+    """
+    gap, duals = _concrete("certify")(
+        *_tensors((penalty, free), np.float64),
+        *(tf.constant(np.asarray(x, np.float64)) for x in (w, rr, ry, corr, n)),
+    )
+    return gap.numpy(), duals.numpy()
