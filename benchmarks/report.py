@@ -182,7 +182,7 @@ def _grid(grid):
         "",
         f"Tracing count of all tflasso solvers before / after the warm-up search / after "
         f"the timed searches: {traces[0]} / {traces[1]} / {traces[2]}; "
-        f"`SOLVERS[tf.float64]['gram']` alone: {gram[0]} / {gram[1]} / {gram[2]}.",
+        f"the float64 XLA Gram program alone: {gram[0]} / {gram[1]} / {gram[2]}.",
     ]
 
 

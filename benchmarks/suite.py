@@ -16,7 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso as SklearnLasso
 
 import tflasso
-import tflasso._solver
+import tflasso._programs
 
 from . import baselines, metrics
 
@@ -53,8 +53,8 @@ def tracing_count():
         elif hasattr(node, "experimental_get_tracing_count"):
             counts[key] = node.experimental_get_tracing_count()
 
-    walk(getattr(tflasso._solver, "SOLVERS", {}), "")
-    gram = next((v for k, v in counts.items() if k.endswith("float64/gram")), None)
+    walk({str(key): f for key, f in tflasso._programs.PROGRAMS.items()}, "")
+    gram = next((v for k, v in counts.items() if "'gram', tf.float64, True" in k), None)
     return sum(counts.values()), gram
 
 

@@ -127,15 +127,15 @@ def test_lasso_cv_in_a_pipeline():
 
 
 def test_lasso_cv_does_not_retrace():
-    from tflasso._batched import BATCHED
+    from tflasso._programs import PROGRAMS
 
     X, y = make_problem(120, 8, seed=1)
     LassoCV(alphas=10, cv=3).fit(X, y)
-    counts = {key: f.experimental_get_tracing_count() for key, f in BATCHED.items()}
+    counts = {key: f.experimental_get_tracing_count() for key, f in PROGRAMS.items()}
     for n, p, cv, alphas in [(90, 8, 3, 10), (200, 5, 4, 7), (150, 12, 5, 12)]:
         X, y = make_problem(n, p, seed=n)
         LassoCV(alphas=alphas, cv=cv, tol=1e-3).fit(X, y)
-    after = {key: f.experimental_get_tracing_count() for key, f in BATCHED.items()}
+    after = {key: f.experimental_get_tracing_count() for key, f in PROGRAMS.items()}
     assert counts == after
 
 
@@ -156,11 +156,12 @@ def test_lasso_cv_matches_sklearn_on_benchmark_sets(name):
 def test_lasso_cv_working_sets_match_sklearn(monkeypatch):
     # Working sets along the path serve many features (over 256); lowering
     # the thresholds runs them here, in chunks of 4 alphas, in graph mode.
-    from tflasso import _batched
+    from tflasso import _programs, _strategies
 
-    monkeypatch.setattr(_batched, "_MAX_XLA_FEATURES", 0)
-    monkeypatch.setattr(_batched, "_CHUNK_ALPHAS", 4)
-    monkeypatch.setattr(_batched, "_MAX_SET_SHARE", 0.9)
+    monkeypatch.setattr(_programs, "_MAX_XLA_FEATURES", 0)
+    monkeypatch.setattr(_strategies, "_CHUNK_FEATURES", 0)
+    monkeypatch.setattr(_strategies, "_CHUNK_ALPHAS", 4)
+    monkeypatch.setattr(_strategies, "_MAX_SET_SHARE", 0.9)
     rng = np.random.default_rng(7)
     X = rng.standard_normal((300, 60))
     y = X[:, :5] @ [3.0, -2.0, 2.0, 1.5, -1.0] + rng.standard_normal(300)

@@ -88,7 +88,19 @@ def test_lasso_path_return_n_iter_and_warning(centred):
     assert n_iter.shape == (5,) and n_iter.max() <= 2
 
 
-def test_lasso_path_rejects_several_targets(centred):
+@pytest.mark.parametrize("precompute", ["auto", False])
+def test_lasso_path_of_several_targets_is_the_multi_task_path(centred, precompute):
+    # As in scikit-learn, a 2-D y is one multi-task problem (the L2,1 norm).
+    from sklearn.linear_model import lasso_path as sklearn_path
+
     X, y = centred
-    with pytest.raises(ValueError, match="single target"):
-        lasso_path(X, np.column_stack([y, y]))
+    Y = np.column_stack([y, 0.5 * y + np.linspace(-1, 1, len(y))])
+    alphas, coefs, gaps = lasso_path(X, Y, alphas=8, tol=1e-10, max_iter=100_000,
+                                     precompute=precompute)
+    theirs_alphas, theirs, _ = sklearn_path(X, Y, alphas=8, tol=1e-12,
+                                            max_iter=100_000)
+    assert coefs.shape == theirs.shape == (2, X.shape[1], 8)
+    np.testing.assert_allclose(alphas, theirs_alphas, rtol=1e-12)
+    np.testing.assert_allclose(coefs, theirs, atol=1e-6 * np.abs(theirs).max())
+    np.testing.assert_array_equal(np.all(coefs == 0, axis=0), np.all(theirs == 0, axis=0))
+    assert np.all(gaps <= 1e-10 * np.sum(Y**2) / len(Y) * 1.0001)

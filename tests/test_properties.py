@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from tflasso import Lasso
 from tflasso._reference import alpha_max, duality_gap, kkt_violation, objective
-from tflasso._solver import SOLVERS
+from tflasso._programs import PROGRAMS
 
 from .conftest import make_problem
 
@@ -152,9 +152,7 @@ def test_objective_never_above_the_zero_model(problem):
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_no_retracing_across_alpha_n_p_and_targets():
     counts = lambda: [  # noqa: E731
-        f.experimental_get_tracing_count()
-        for forms in SOLVERS.values()
-        for f in forms.values()
+        f.experimental_get_tracing_count() for f in PROGRAMS.values()
     ]
     X, y = make_problem(30, 10, seed=15)
     Lasso(alpha=0.1).fit(X, y)  # trace the forms used below once

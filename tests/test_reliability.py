@@ -16,7 +16,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.utils._param_validation import InvalidParameterError
 
 from tflasso import Lasso, LassoCV, lasso_path
-from tflasso import _cv
+from tflasso import _strategies
 
 from .conftest import make_problem
 
@@ -185,14 +185,14 @@ def test_overflowing_data_raises_instead_of_returning_nan(form, scale):
 def test_non_finite_iterates_raise(form, monkeypatch):
     # Whatever overflows inside a solver, NaN never reaches coef_.
     X, y = make_problem(*((15, 30) if form == "working_set" else (30, 6)), seed=23)
-    real_solve = Lasso._solve
+    real_fit = _strategies.fit
 
-    def poisoned(self, *args):
-        coef, gap, n_iter, yy = real_solve(self, *args)
+    def poisoned(*args):
+        coef, gap, n_iter = real_fit(*args)
         coef[0] = np.nan
-        return coef, gap, n_iter, yy
+        return coef, gap, n_iter
 
-    monkeypatch.setattr(Lasso, "_solve", poisoned)
+    monkeypatch.setattr(_strategies, "fit", poisoned)
     with pytest.raises(ValueError, match="non-finite coefficients"):
         Lasso(alpha=0.01, **_FORMS[form]).fit(X, y)
 
@@ -314,19 +314,18 @@ def test_lasso_path_rejects_data_too_large_to_square(X, y, message):
         lasso_path(X, y, alphas=5)
 
 
-@pytest.mark.parametrize("form", ["_cv_gram", "_cv_operator"])
-def test_lasso_cv_non_finite_errors_raise(form, monkeypatch):
+@pytest.mark.parametrize("precompute", [True, False], ids=["gram", "operator"])
+def test_lasso_cv_non_finite_errors_raise(precompute, monkeypatch):
     # A NaN validation error once left no alpha within one standard error of
     # the minimum, and numpy failed on an empty maximum.
-    real = getattr(_cv, form)
+    real = _strategies.cross_validate
 
     def poisoned(*args):
-        mse, *rest = real(*args)
-        mse[0, 0] = np.nan
-        return (mse, *rest)
+        grids, mse, refits = real(*args)
+        mse[0, 0, 0] = np.nan
+        return grids, mse, refits
 
-    monkeypatch.setattr(_cv, form, poisoned)
-    precompute = form == "_cv_gram"
+    monkeypatch.setattr(_strategies, "cross_validate", poisoned)
     with pytest.raises(ValueError, match="non-finite coefficients"):
         LassoCV(cv=3, alphas=5, precompute=precompute).fit(_X, _Y)
 

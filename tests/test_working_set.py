@@ -8,7 +8,8 @@ from sklearn.linear_model import Lasso as SklearnLasso
 
 from tflasso import Lasso
 from tflasso._reference import alpha_max, duality_gap
-from tflasso._working_set import _Design
+from tflasso._design import Design
+from tflasso._working_set import _Columns
 
 from .conftest import make_problem
 
@@ -30,18 +31,18 @@ def weighted_problem():
 ])
 def test_cached_gram_and_products_match_numpy(weighted_problem, sequence):
     X, x_offset, root, yc, design_matrix = weighted_problem
-    design = _Design(X, x_offset, root, yc)
+    design = Design(X, x_offset, root)
+    columns = _Columns(design, yc[:, None])
     for features in sequence:
         idx = np.array(features)
-        at = design._cache(idx)
+        gram, xty = columns.products(idx)
         block = design_matrix[:, idx]
-        np.testing.assert_allclose(design.gram[np.ix_(at, at)], block.T @ block,
-                                   rtol=1e-12, atol=1e-10)
-        np.testing.assert_allclose(design.xty[at], block.T @ yc, rtol=1e-12, atol=1e-10)
-        assert design.cached.size <= 2 * idx.size
-        w = np.linspace(-1, 1, idx.size)
-        np.testing.assert_allclose(design.matvec(idx, w), block @ w, atol=1e-10)
-    uncached = np.setdiff1d(np.arange(40), design.cached)[:4]
+        np.testing.assert_allclose(gram, block.T @ block, rtol=1e-12, atol=1e-10)
+        np.testing.assert_allclose(xty[:, 0], block.T @ yc, rtol=1e-12, atol=1e-10)
+        assert columns.cached.size <= 2 * idx.size
+        w = np.linspace(-1, 1, idx.size)[:, None]
+        np.testing.assert_allclose(columns.matvec(idx, w), block @ w, atol=1e-10)
+    uncached = np.setdiff1d(np.arange(40), columns.cached)[:4]
     w = np.arange(1.0, 5.0)
     np.testing.assert_allclose(design.matvec(uncached, w),
                                design_matrix[:, uncached] @ w, atol=1e-10)

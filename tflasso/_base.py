@@ -23,7 +23,7 @@ from ._validation import (
 
 
 def check_inputs(estimator, X, y, sample_weight, multi_output, weight_dtype=None):
-    """scikit-learn's checks, plus ours: ``(X, Y (n, K), sample_weight)``."""
+    """scikit-learn's checks, plus ours: ``(X, Y (n, K), sample_weight, y_1d)``."""
     X, y = validate_data(
         estimator, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
         multi_output=multi_output, y_numeric=True,
@@ -32,7 +32,7 @@ def check_inputs(estimator, X, y, sample_weight, multi_output, weight_dtype=None
     check_squares_finite(X, "X")
     check_squares_finite(y, "y")
     sample_weight = check_sample_weight(sample_weight, X, weight_dtype or X.dtype)
-    return X, (y[:, None] if y.ndim == 1 else y), sample_weight
+    return X, (y[:, None] if y.ndim == 1 else y), sample_weight, y.ndim == 1
 
 
 def penalty_factor(estimator, n_features):
@@ -52,24 +52,28 @@ def warn_alpha_zero(alpha):
 class LinearPredictor(RegressorMixin):
     """``predict`` and ``sparse_coef_`` of a fitted sparse linear model."""
 
-    def set_solution(self, problem, coef, gap, n_iter, max_iter, tol, dtype, squeeze):
+    def set_solution(self, problem, coef, gap, n_iter, max_iter, tol, dtype, squeeze,
+                     scalar_intercept):
         """Store a solution: ``coef`` (K, p), one gap and n_iter per problem.
 
-        ``squeeze`` drops the target axis of a single-target model.
+        ``squeeze`` drops the target axis of ``coef_`` for a single target;
+        ``scalar_intercept`` makes ``intercept_`` a float (a 1-D ``y``).
         """
         coef = np.asarray(coef).astype(dtype)
-        intercept = problem.intercept(coef.astype(np.float64)).astype(dtype)
+        intercept = problem.intercept(coef.T.astype(np.float64)).astype(dtype)
         # Checked before the convergence warning: a non-finite gap is a
         # failure, not slow convergence.
         check_finite_result(coef, intercept, gap)
         warn_unconverged(gap, problem.tolerance(tol), max_iter)
         single = len(gap) == 1
-        self.coef_ = coef[0] if squeeze else coef
+        self.coef_ = coef[0] if squeeze and coef.shape[0] == 1 else coef
         self.dual_gap_ = float(gap[0]) if single else np.asarray(gap, float)
         self.n_iter_ = int(n_iter[0]) if single else [int(k) for k in n_iter]
-        if not problem.fit_intercept:
-            self.intercept_ = 0.0 if squeeze else np.zeros(coef.shape[0], dtype)
-        elif squeeze:
+        if not problem.fit_intercept and not squeeze:
+            self.intercept_ = np.zeros(coef.shape[0], dtype)
+        elif not problem.fit_intercept:
+            self.intercept_ = 0.0
+        elif scalar_intercept:
             self.intercept_ = float(intercept[0])
         else:
             self.intercept_ = intercept

@@ -17,8 +17,8 @@ class _Penalised(LinearPredictor):
     _tasks = False  # whether the targets are tasks of one problem
 
     def _fit(self, X, y, sample_weight, l1_ratio, positive, precompute):
-        X, Y, sample_weight = check_inputs(self, X, y, sample_weight, True)
-        if self._tasks and y is not None and np.ndim(y) == 1:
+        X, Y, sample_weight, y_1d = check_inputs(self, X, y, sample_weight, True)
+        if self._tasks and y_1d:
             raise ValueError(
                 "For mono-task outputs, use ElasticNet or Lasso; got y of shape "
                 f"{np.shape(y)}."
@@ -36,9 +36,8 @@ class _Penalised(LinearPredictor):
             problem, self.alpha, l1_ratio, factor, positive, self.tol, self.max_iter,
             w0, form,
         )
-        squeeze = not self._tasks and np.ndim(y) == 1
         self.set_solution(problem, w.T, gap, n_iter, self.max_iter, self.tol,
-                          X.dtype, squeeze)
+                          X.dtype, not self._tasks, y_1d)
         return self
 
 

@@ -54,11 +54,12 @@ class Problem:
         """scikit-learn's absolute gap tolerance of each problem, (C,)."""
         return tol * self.yy
 
-    def intercept(self, coef):
-        """The unpenalised intercept of coefficients ``coef`` (K, p)."""
+    def intercept(self, w):
+        """The unpenalised intercepts of coefficients ``w`` (p, K) or (p, A, T)."""
+        shift = np.tensordot(self.x_offset, w, 1)
         if not self.fit_intercept:
-            return np.zeros(coef.shape[0])
-        return self.y_offset - coef @ self.x_offset
+            return np.zeros_like(shift)
+        return self.y_offset - shift
 
     def scale(self):
         """Unit-norm scales of the features: ``||x_j - mean||`` / sqrt(n)."""

@@ -17,6 +17,7 @@ from . import _programs
 from . import _working_set
 from ._design import Moments
 from ._problem import Problem, alpha_max, penalty as make_penalty
+from ._validation import warn_unconverged
 
 # The full Gram matrix is built when it costs less than this many
 # multiply-adds (n p^2; about 0.1 s here), when the problem is this narrow
@@ -265,18 +266,22 @@ def cross_validate(X, Y, sw, folds, alphas, l1_ratios, factor, positive, eps, to
         free = full.unpenalised(factor)
         grids = [_grid(full.xty(), factor, r, int(alphas), eps, free) for r in l1_ratios]
     mse = np.zeros((len(l1_ratios), len(grids[0]), len(folds)))
+    gaps, tolerances = [], []
     for f, (train, test) in enumerate(folds):
         problem = Problem(X[train], Y[train], None if sw is None else sw[train],
                           fit_intercept, tasks)
         for i, ratio in enumerate(l1_ratios):
-            _, w, _, _ = path(problem, grids[i], ratio, factor, positive, eps, tol,
-                              max_iter, form)
+            _, w, gap, _ = path(problem, grids[i], ratio, factor, positive, eps, tol,
+                                max_iter, form)
+            gaps.append(gap)
+            tolerances.append(np.broadcast_to(problem.tolerance(tol), gap.shape))
             coef = w.reshape(w.shape[0], -1)  # (p, A K)
-            intercept = problem.intercept(coef.T).reshape(len(grids[i]), -1)
+            intercept = problem.intercept(w)
             predicted = np.asarray(X[test] @ coef).reshape(len(test), len(grids[i]), -1)
             residual = predicted + intercept - Y[test][:, None, :]
             weights = None if sw is None else sw[test]
             mse[i, :, f] = np.average(residual**2, axis=0, weights=weights).mean(axis=1)
+    warn_unconverged(np.array(gaps), np.array(tolerances), max_iter)
     return np.array(grids), mse, None
 
 
@@ -298,6 +303,7 @@ def _cross_validate_gram(X, Y, sw, folds, alphas, l1_ratios, factor, positive, e
             grid = _grid(xty[-1], factor, ratio, int(alphas), eps, free)
         w, gap, n_iter = gram_path(gram, xty, yy, counts, grid, ratio, factor,
                                    positive, tol * yy, max_iter)
+        warn_unconverged(gap, tol * yy, max_iter)
         mse.append(np.column_stack([
             test.mse(w[f], y_mean[f] - np.einsum("j,jat->at", x_mean[f], w[f]))
             for f, test in enumerate(tests)
