@@ -90,8 +90,8 @@ class MultiTaskElasticNet(_Penalised, BaseEstimator):
     >>> X = np.array([[0, 0], [1, 1], [2, 2.0]])
     >>> Y = np.array([[0, 0], [1, 1], [2, 2.0]])
     >>> MultiTaskElasticNet(alpha=0.1).fit(X, Y).coef_.round(3)
-    array([[0.453, 0.453],
-           [0.453, 0.453]])
+    array([[0.456, 0.456],
+           [0.456, 0.456]])
     """
 
     _tasks = True
@@ -216,8 +216,8 @@ class MultiTaskLasso(MultiTaskElasticNet):
     >>> X = np.array([[0, 1], [1, 2], [2, 4.0]])
     >>> Y = np.array([[0, 0], [1, 1], [2, 3.0]])
     >>> MultiTaskLasso(alpha=0.1).fit(X, Y).coef_.round(3)
-    array([[0.   , 0.559],
-           [0.   , 0.761]])
+    array([[0.   , 0.608],
+           [0.   , 0.946]])
     """
 
     _parameter_constraints: dict = {
