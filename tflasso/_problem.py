@@ -114,4 +114,4 @@ def alpha_max(xty, factor, l1_ratio, free=None):
     zeros = np.zeros((1, c))
     _, duals = _programs.certify(unit, free, np.zeros((1, p, c, t)), zeros, zeros,
                                  xty[None], 1.0)
-    return duals[0].max(axis=0, initial=0.0) / max(l1_ratio, 1e-3)
+    return duals[0].max(axis=0, initial=0.0) / l1_ratio
