@@ -152,7 +152,8 @@ def test_agreement_float32(shape, density):
             alpha = fraction * top
             ours = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=1e-6,
                               max_iter=20_000).fit(X32, y32)
-            theirs = SklearnElasticNet(alpha=alpha, l1_ratio=l1_ratio, **TIGHT).fit(X, y)
+            theirs = SklearnElasticNet(alpha=alpha, l1_ratio=l1_ratio, **TIGHT)
+            theirs.fit(X, y)
             assert ours.coef_.dtype == np.float32
             f_ours = enet_objective(X32, y32, ours.coef_, ours.intercept_, alpha,
                                     l1_ratio)

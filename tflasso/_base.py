@@ -69,9 +69,7 @@ class LinearPredictor(RegressorMixin):
         self.coef_ = coef[0] if squeeze and coef.shape[0] == 1 else coef
         self.dual_gap_ = float(gap[0]) if single else np.asarray(gap, float)
         self.n_iter_ = int(n_iter[0]) if single else [int(k) for k in n_iter]
-        if not problem.fit_intercept and not squeeze:
-            self.intercept_ = np.zeros(coef.shape[0], dtype)
-        elif not problem.fit_intercept:
+        if not problem.fit_intercept:  # scikit-learn's 0.0, whatever the targets
             self.intercept_ = 0.0
         elif scalar_intercept:
             self.intercept_ = float(intercept[0])
