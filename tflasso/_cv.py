@@ -151,7 +151,7 @@ class ElasticNetCV(_CrossValidated, BaseEstimator):
     r"""Elastic net with alpha and l1_ratio chosen by cross-validation, all fits in one TensorFlow program.
 
     A drop-in replacement for :class:`sklearn.linear_model.ElasticNetCV`. For each
-    alpha of a grid and each training fold it minimises the lasso objective
+    alpha of a grid and each training fold it minimises the objective
 
     .. math::
 
@@ -259,15 +259,16 @@ class ElasticNetCV(_CrossValidated, BaseEstimator):
 
     See Also
     --------
-    sklearn.linear_model.LassoCV : The coordinate-descent estimator this one mirrors.
-    lasso_path : The lasso along a grid of alphas.
-    Lasso : The lasso at one alpha.
+    sklearn.linear_model.ElasticNetCV : The coordinate-descent estimator this one mirrors.
+    enet_path : The elastic net along a grid of alphas.
+    ElasticNet : The elastic net at one alpha.
 
     Notes
     -----
     Every fit stops on its own duality gap, scikit-learn's: with residual
     ``R`` of the centred (and weighted) training fold, the dual point is ``R``
-    rescaled by ``min(1, alpha * n / ||X^T R||_inf)``, and iterations stop
+    rescaled into the dual feasible set (scikit-learn's rule for this
+    penalty), and iterations stop
     once the gap is at most ``tol * ||y - mean(y)||^2 / n``, evaluated every
     10 iterations. A :class:`~sklearn.exceptions.ConvergenceWarning` reports
     fits that reached ``max_iter`` first. Each alpha is solved from zero (no
@@ -516,7 +517,7 @@ class MultiTaskElasticNetCV(_MultiTask, _CrossValidated, BaseEstimator):
     r"""Multi-task elastic net with alpha and l1_ratio chosen by cross-validation.
 
     A drop-in replacement for :class:`sklearn.linear_model.MultiTaskElasticNetCV`. For each
-    alpha of a grid and each training fold it minimises the lasso objective
+    alpha of a grid and each training fold it minimises the objective
 
     .. math::
 
@@ -621,15 +622,16 @@ class MultiTaskElasticNetCV(_MultiTask, _CrossValidated, BaseEstimator):
 
     See Also
     --------
-    sklearn.linear_model.LassoCV : The coordinate-descent estimator this one mirrors.
-    lasso_path : The lasso along a grid of alphas.
-    Lasso : The lasso at one alpha.
+    sklearn.linear_model.MultiTaskElasticNetCV : The coordinate-descent estimator this one mirrors.
+    enet_path : The elastic net along a grid of alphas.
+    ElasticNet : The elastic net at one alpha.
 
     Notes
     -----
     Every fit stops on its own duality gap, scikit-learn's: with residual
     ``R`` of the centred (and weighted) training fold, the dual point is ``R``
-    rescaled by ``min(1, alpha * n / ||X^T R||_inf)``, and iterations stop
+    rescaled into the dual feasible set (scikit-learn's rule for this
+    penalty), and iterations stop
     once the gap is at most ``tol * ||y - mean(y)||^2 / n``, evaluated every
     10 iterations. A :class:`~sklearn.exceptions.ConvergenceWarning` reports
     fits that reached ``max_iter`` first. Each alpha is solved from zero (no
@@ -691,7 +693,7 @@ class MultiTaskLassoCV(_MultiTask, _CrossValidated, BaseEstimator):
     r"""Multi-task lasso with alpha chosen by cross-validation, all fits in one TensorFlow program.
 
     A drop-in replacement for :class:`sklearn.linear_model.MultiTaskLassoCV`. For each
-    alpha of a grid and each training fold it minimises the lasso objective
+    alpha of a grid and each training fold it minimises the objective
 
     .. math::
 
@@ -788,15 +790,16 @@ class MultiTaskLassoCV(_MultiTask, _CrossValidated, BaseEstimator):
 
     See Also
     --------
-    sklearn.linear_model.LassoCV : The coordinate-descent estimator this one mirrors.
-    lasso_path : The lasso along a grid of alphas.
-    Lasso : The lasso at one alpha.
+    sklearn.linear_model.MultiTaskLassoCV : The coordinate-descent estimator this one mirrors.
+    lasso_path : The multi-task lasso path, for a 2-D y.
+    MultiTaskLasso : The multi-task lasso at one alpha.
 
     Notes
     -----
     Every fit stops on its own duality gap, scikit-learn's: with residual
     ``R`` of the centred (and weighted) training fold, the dual point is ``R``
-    rescaled by ``min(1, alpha * n / ||X^T R||_inf)``, and iterations stop
+    rescaled into the dual feasible set (scikit-learn's rule for this
+    penalty), and iterations stop
     once the gap is at most ``tol * ||y - mean(y)||^2 / n``, evaluated every
     10 iterations. A :class:`~sklearn.exceptions.ConvergenceWarning` reports
     fits that reached ``max_iter`` first. Each alpha is solved from zero (no

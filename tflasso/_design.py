@@ -236,7 +236,7 @@ class Moments:
 
     @classmethod
     def of_rows(cls, X, Y, sw, rows, x_shift, y_shift):
-        """The moments of ``X[rows]``, ``Y[rows]`` (dense), a block at a time."""
+        """The moments of ``X[rows]``, ``Y[rows]``, a block of rows at a time."""
         p, k = X.shape[1], Y.shape[1]
         total = [0.0, np.zeros(p), np.zeros(k), np.zeros((p, p)), np.zeros((p, k)),
                  np.zeros(k)]
@@ -251,8 +251,9 @@ class Moments:
             m = len(Y[index])
             root = np.ones(m) if sw is None else np.sqrt(sw[index])
             narrow = m * p >= _TF_MIN_ENTRIES and p < _NUMPY_FEATURES
+            block = X[index].toarray() if sparse.issparse(X) else X[index]
             moments = (_tf_moments if narrow else _numpy_moments)(
-                np.asarray(X[index], np.float64), np.asarray(Y[index], np.float64),
+                np.asarray(block, np.float64), np.asarray(Y[index], np.float64),
                 root, x_shift, y_shift,
             )
             total = [a + np.asarray(b) for a, b in zip(total, moments)]

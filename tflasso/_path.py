@@ -72,7 +72,7 @@ def enet_path(
     without an intercept, as scikit-learn's path does (centre ``X`` and ``y``
     first to get one). All alphas are the columns of one coefficient matrix,
     so an iteration is one matrix product for the whole path. With a 2-D
-    ``y`` it is the multi-task lasso path (the L2,1 penalty), as in
+    ``y`` it is the multi-task elastic-net path (the L2,1 penalty), as in
     scikit-learn. ``l1_ratio`` is :math:`\rho`.
 
     Parameters
@@ -91,8 +91,8 @@ def enet_path(
 
     alphas : int, array-like or None, default=None
         An int is the number of alphas of the automatic grid, log-spaced from
-        ``alpha_max / l1_ratio`` (the smallest alpha giving all-zero coefficients) down
-        to ``eps * alpha_max``; None means 100. An array is used as it is,
+        ``alpha_max`` (the smallest alpha giving all-zero coefficients: the
+        lasso's divided by ``l1_ratio``) down to ``eps * alpha_max``; None means 100. An array is used as it is,
         sorted in decreasing order.
 
     precompute : 'auto' or bool, default='auto'
@@ -134,8 +134,9 @@ def enet_path(
 
     See Also
     --------
-    sklearn.linear_model.lasso_path : The coordinate-descent path this one mirrors.
-    LassoCV : Chooses alpha along this path by cross-validation.
+    sklearn.linear_model.enet_path : The coordinate-descent path this one mirrors.
+    ElasticNetCV : Chooses alpha and l1_ratio along this path by cross-validation.
+    lasso_path : The ``l1_ratio=1`` path.
 
     Notes
     -----

@@ -15,7 +15,7 @@ from scipy import sparse
 
 from . import _programs
 from . import _working_set
-from ._design import Moments
+from ._design import Moments, normalise_weights, offsets
 from ._problem import Problem, alpha_max, penalty as make_penalty
 from ._validation import warn_unconverged
 
@@ -226,11 +226,10 @@ def fold_moments(X, Y, sw, folds, fit_intercept):
     them, so centring each fold loses no precision.
     """
     n = X.shape[0]
-    if fit_intercept:
-        x_shift = np.asarray(np.average(X, axis=0, weights=sw), np.float64).ravel()
-        y_shift = np.average(Y, axis=0, weights=sw).astype(np.float64)
-    else:
-        x_shift, y_shift = np.zeros(X.shape[1]), np.zeros(Y.shape[1])
+    x_shift, y_shift = (
+        np.asarray(v, np.float64)
+        for v in offsets(X, Y, normalise_weights(sw, n), fit_intercept)
+    )
 
     def of(rows):
         return Moments.of_rows(X, Y, sw, rows, x_shift, y_shift)
