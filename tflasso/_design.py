@@ -164,11 +164,13 @@ class Design:
         X = self.X if idx is None else self.X[:, idx]
         if not sparse.issparse(X):
             return tf.convert_to_tensor(X)
-        coo = X.tocsr().tocoo()
-        coo.sum_duplicates()
-        order = np.lexsort((coo.col, coo.row))
-        indices = np.column_stack([coo.row[order], coo.col[order]]).astype(np.int64)
-        return tf.SparseTensor(indices, coo.data[order], X.shape)
+        X = X.tocsr()
+        if not X.has_canonical_format:  # tf.sparse wants rows in order, no repeats
+            X = X.copy()
+            X.sum_duplicates()
+        coo = X.tocoo()
+        indices = np.column_stack([coo.row, coo.col]).astype(np.int64)
+        return tf.SparseTensor(indices, coo.data, X.shape)
 
 
 # From this many features, a block's X^T X is numpy's symmetric rank-k

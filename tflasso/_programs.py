@@ -244,16 +244,25 @@ def _controls_spec():
     return Controls(_spec(2, tf.float64), _spec(0, tf.int32), _spec(0, tf.int32))
 
 
+def _compiled(program, signature, **options):
+    """``program`` as a ``tf.function`` of its arguments flattened.
+
+    Binding a flat list of tensors to a concrete function costs a fraction of
+    binding nested named tuples (a diabetes fit: 1.5 -> 1.1 ms); the
+    program sees its named arguments again.
+    """
+
+    def flat_program(*flat):
+        return program(*tf.nest.pack_sequence_as(signature, flat))
+
+    return tf.function(flat_program, input_signature=tf.nest.flatten(signature), **options)
+
+
 def _gram_function(dtype, jit_compile):
     f64 = tf.float64
     data = GramData(_spec(3, f64), _spec(4, f64), _spec(2, f64), _spec(1, f64), _spec(2, f64))
-    return tf.function(
-        _gram_program,
-        input_signature=[
-            data, _free_spec(f64), _penalty_spec(f64), _controls_spec(), _spec(4, dtype)
-        ],
-        jit_compile=jit_compile,
-    )
+    signature = [data, _free_spec(f64), _penalty_spec(f64), _controls_spec(), _spec(4, dtype)]
+    return _compiled(_gram_program, signature, jit_compile=jit_compile)
 
 
 def _operator_function(dtype, kind):
@@ -261,20 +270,15 @@ def _operator_function(dtype, kind):
     data = OperatorData(X, _spec(1, dtype), _spec(1, dtype), _spec(3, dtype), _spec(1, dtype))
     controls = Controls(_spec(2, dtype), _spec(0, tf.int32), _spec(0, tf.int32))
     matmul = _sparse_matmul if kind == "sparse" else _dense_matmul
-    return tf.function(
-        _operator_program(matmul),
-        input_signature=[data, _free_spec(dtype), _penalty_spec(dtype), controls, _spec(4, dtype)],
-    )
+    signature = [data, _free_spec(dtype), _penalty_spec(dtype), controls, _spec(4, dtype)]
+    return _compiled(_operator_program(matmul), signature)
 
 
 _F64 = tf.float64
-CERTIFY = tf.function(
-    _certify,
-    input_signature=[
-        _penalty_spec(_F64), _free_spec(_F64), _spec(4, _F64), _spec(2, _F64),
-        _spec(2, _F64), _spec(4, _F64), _spec(0, _F64),
-    ],
-)
+CERTIFY = _compiled(_certify, [
+    _penalty_spec(_F64), _free_spec(_F64), _spec(4, _F64), _spec(2, _F64),
+    _spec(2, _F64), _spec(4, _F64), _spec(0, _F64),
+])
 PROGRAMS = {
     **{("gram", dtype, jit): _gram_function(dtype, jit)
        for dtype in (tf.float32, tf.float64) for jit in (False, True)},
@@ -286,10 +290,23 @@ PROGRAMS = {
 
 
 @functools.cache
-def _concrete(key):
-    """The traced program itself: calling it skips :func:`tf.function`'s
-    argument binding (about a millisecond, half of a small fit)."""
+def _traced(key):
     return PROGRAMS[key].get_concrete_function()
+
+
+def _concrete(key):
+    """The traced program itself, called with its arguments flattened: this
+    skips :func:`tf.function`'s argument binding (about a millisecond, half
+    of a small fit)."""
+    program = _traced(key)
+    if not hasattr(program, "_call_flat"):  # pragma: no cover - other TF versions
+        return lambda *args: program(*tf.nest.flatten(args))
+    # The arguments were built to the signature, so the binding (its checks
+    # cost about 30 us a tensor, a third of a small fit) has nothing to do.
+    captured = program.captured_inputs
+    return lambda *args: program._call_flat(
+        tf.nest.flatten(args, expand_composites=True), captured
+    )
 
 
 def _tensors(structure, dtype=None):

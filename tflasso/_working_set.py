@@ -180,12 +180,16 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0):
     """The problem on the columns ``ws``: ``(w (k, T), n_iter)``."""
     n = problem.n
     sub = penalty._replace(factor=np.asarray(penalty.factor)[ws])
-    gram, xty = columns.products(ws) if by_gram else (None, None)
-    if gram is None:
-        block = columns.design.block(ws)  # for the projection only, if any
-        gram, xty = block.T @ block, block.T @ y
-    free = _programs.unpenalised_of_gram(gram[None] / n, xty[None, :, None] / n, sub.factor)
-    free = free if len(free.index) else None
+    free = None
+    if by_gram:
+        gram, xty = columns.products(ws)
+    if np.any(sub.factor == 0):  # the projection needs the unpenalised columns' products
+        if not by_gram:
+            block = columns.design.block(ws)
+            gram, xty = block.T @ block, block.T @ y
+        free = _programs.unpenalised_of_gram(
+            gram[None] / n, xty[None, :, None] / n, sub.factor
+        )
     yy = np.array([[np.sum(y * y) / n]])
     if by_gram:
         w, _, n_iter = _programs.solve_gram(
