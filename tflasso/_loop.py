@@ -46,7 +46,7 @@ def fista(smooth, prox, gap_at, v0, lipschitz_constant, tol, max_iter, gap_every
     """Accelerated proximal gradient with adaptive restart; ``(V, gap, n_iter)``.
 
     ``smooth(V)`` is the summed smooth part of every problem's objective,
-    ``prox(U, step)`` the penalty's proximal step, ``gap_at(V)`` the duality
+    ``prox(step)`` makes the penalty's proximal step for a step size, ``gap_at(V)`` the duality
     gap ``(B, C)``. ``lipschitz_constant`` is ``(B,)``, ``tol`` the absolute
     gap tolerance ``(B, C)``. A problem stops iterating once its gap is at
     most its tolerance (checked every ``gap_every`` iterations); the loop ends
@@ -56,6 +56,7 @@ def fista(smooth, prox, gap_at, v0, lipschitz_constant, tol, max_iter, gap_every
     tiny = tf.constant(np.finfo(dtype.as_numpy_dtype).tiny, dtype)
     step = (1 / tf.maximum(lipschitz_constant, tiny))[:, None, None]  # (B, 1, 1)
     one = tf.ones(tf.shape(tol), dtype)
+    proximal = prox(step)
 
     def spread(x):  # (B, C) -> (B, 1, C, 1)
         return x[:, None, :, None]
@@ -70,7 +71,7 @@ def fista(smooth, prox, gap_at, v0, lipschitz_constant, tol, max_iter, gap_every
         active = gap > tol
         t_next = (1 + tf.sqrt(1 + 4 * t**2)) / 2
         z = v + spread((t - 1) / t_next) * (v - v_prev)
-        v_new = prox(z - step[..., None] * gradient(z), step)
+        v_new = proximal(z - step[..., None] * gradient(z))
         # Restart the momentum when it points against the prox-gradient step
         # (O'Donoghue and Candes, 2015); this keeps FISTA near-monotone.
         restart = tf.reduce_sum((z - v_new) * (v_new - v), axis=[1, 3]) > 0

@@ -20,6 +20,7 @@ proximal step needs to know ``s``.
 
 from typing import NamedTuple
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -42,35 +43,37 @@ def _strengths(penalty):
 def row_norms(w):
     """``||w[b, j, c, :]||_2``, shaped ``(B, p, C)``.
 
-    Scaled by the largest entry first, so that with ``T = 1`` it is exactly
-    ``|w|`` (no underflow of tiny float32 coefficients when squared).
+    With one task it is exactly ``|w|`` (the square root of a square is
+    exact in IEEE arithmetic, short of underflow).
     """
-    largest = tf.reduce_max(tf.abs(w), axis=-1)
-    safe = tf.where(largest > 0, largest, tf.ones_like(largest))
-    return largest * tf.sqrt(tf.reduce_sum((w / safe[..., None]) ** 2, axis=-1))
+    return tf.sqrt(tf.reduce_sum(w * w, axis=-1))
 
 
 def _feasible(penalty, u):
     return tf.where(penalty.positive, tf.maximum(u, 0), u)
 
 
-def prox(penalty, u, step, scale):
+def prox(penalty, step, scale):
     """The proximal operator of ``step`` times the penalty, in rescaled features.
 
-    ``u`` is ``(B, p, C, T)`` in the coordinates ``v = scale * w`` (``scale``
-    is ``(B, p)``, ``step`` broadcasts to ``(B, 1, C)``), where the penalty of
-    row ``j`` has L1 weight ``f_j / s_j`` and L2 weight ``f_j / s_j^2``. Rows
-    whose norm is below the threshold become exactly zero.
+    Returns a function of ``u`` ``(B, p, C, T)`` in the coordinates ``v =
+    scale * w`` (``scale`` is ``(B, p)``, ``step`` broadcasts to ``(B, 1,
+    C)``), where the penalty of row ``j`` has L1 weight ``f_j / s_j`` and L2
+    weight ``f_j / s_j^2``. Rows whose norm is at most the threshold become
+    exactly zero. The thresholds are computed once, outside the loop.
     """
     l1, l2 = _strengths(penalty)
     factor = penalty.factor[None, :, None] / scale[:, :, None]
-    u = _feasible(penalty, u)
-    norm = row_norms(u)
     threshold = step * l1 * factor
-    keep = tf.maximum(1 - threshold / tf.where(norm > 0, norm, tf.ones_like(norm)), 0)
-    keep = tf.where(norm > threshold, keep, tf.zeros_like(keep))
     shrink = 1 + step * l2 * factor / scale[:, :, None]
-    return u * (keep / shrink)[..., None]
+    tiny = tf.constant(np.finfo(scale.dtype.as_numpy_dtype).tiny, scale.dtype)
+
+    def apply(u):
+        u = _feasible(penalty, u)
+        keep = tf.nn.relu(1 - threshold / tf.maximum(row_norms(u), tiny))
+        return u * (keep / shrink)[..., None]
+
+    return apply
 
 
 def feature_dual(penalty, corr):

@@ -158,7 +158,7 @@ def _gram_program(data, free, penalty, controls, w0):
     shape = tf.shape(gram)
     constant = lipschitz(lambda v: tf.matmul(gram, v), shape[0], shape[1], dtype)
     v, gap, n_iter = fista(
-        smooth, lambda u, step: prox(penalty_it, u, step, scale_it), gap_at,
+        smooth, lambda step: prox(penalty_it, step, scale_it), gap_at,
         w0 * tf.cast(scale, dtype), constant, controls.tol, controls.max_iter,
         controls.gap_every,
     )
@@ -211,7 +211,7 @@ def _operator_program(matmul):
 
         constant = lipschitz(normal, 1, tf.shape(data.x_offset)[0], dtype)
         v, gap, n_iter = fista(
-            smooth, lambda u, step: prox(penalty, u, step, data.scale[None]),
+            smooth, lambda step: prox(penalty, step, data.scale[None]),
             gap_at, w0 * scale[None, :, :, None], constant, controls.tol,
             controls.max_iter, controls.gap_every,
         )
