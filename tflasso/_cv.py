@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _strategies
 from ._base import LinearPredictor, check_inputs, penalty_factor
+from ._lasso import _COMMON
 from ._path import sorted_alphas
 from ._problem import Problem
 from ._validation import check_finite_result
@@ -124,15 +125,11 @@ class _CrossValidated(LinearPredictor):
 
 
 _CV_COMMON = {
+    **{key: _COMMON[key] for key in ("fit_intercept", "max_iter", "tol", "penalty_factor")},
     "eps": [Interval(Real, 0, None, closed="neither")],
     "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
-    "fit_intercept": ["boolean"],
-    # The compiled loop counts iterations in int32.
-    "max_iter": [Interval(Integral, 1, 2**31 - 1, closed="both")],
-    "tol": [Interval(Real, 0, None, closed="left")],
     "cv": ["cv_object"],
     "selection": [StrOptions({"min", "1se"})],
-    "penalty_factor": ["array-like", None],
 }
 _SINGLE = {"precompute": [StrOptions({"auto"}), "boolean"], "positive": ["boolean"]}
 _RATIOS = {"l1_ratio": [Interval(Real, 0, 1, closed="right"), "array-like"]}
