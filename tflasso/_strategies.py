@@ -205,8 +205,10 @@ def gram_path(gram, xty, yy, n, alphas, l1_ratio, factor, positive, tol, max_ite
 
 def _violations(gram, xty, w, alphas, l1_ratio, factor, positive, free):
     """Features whose dual term exceeds ``alpha * l1_ratio`` at ``w``, (B, p)."""
-    corr = xty - np.einsum("bij,bjct->bict", gram, w)
-    k = w.shape[2]
+    n_sets, p, k, t = w.shape
+    rows = np.flatnonzero(np.any(w != 0, axis=(0, 2, 3)))  # BLAS on the support only
+    product = np.matmul(gram[:, :, rows], w[:, rows].reshape(n_sets, len(rows), k * t))
+    corr = xty - product.reshape(n_sets, p, k, t)
     if free is not None:
         free = free._replace(xty=np.repeat(free.xty, k, axis=2))
     else:
