@@ -89,12 +89,14 @@ class Controls(NamedTuple):
     gap_every: object  # () int32
 
 
-def _batched_matmul(gram, v):
-    """``gram`` (B, p, q) times ``v`` (B, q, C, T), keeping v's trailing shape."""
-    shape = tf.shape(v)
-    flat = tf.reshape(v, [shape[0], shape[1], -1])
-    out = tf.matmul(gram, flat)
-    return tf.reshape(out, [shape[0], tf.shape(gram)[1], shape[2], shape[3]])
+def _batched_matmul(gram, v, shape=None):
+    """``gram`` (B, p, q) times ``v`` (B, q, C, T), keeping v's trailing shape.
+
+    ``shape``, v's, saves computing it inside the loop when it is known.
+    """
+    shape = tf.shape(v) if shape is None else shape
+    out = tf.matmul(gram, tf.reshape(v, [shape[0], -1, shape[2] * shape[3]]))
+    return tf.reshape(out, [shape[0], -1, shape[2], shape[3]])
 
 
 def _project(free, rr, ry, corr):
@@ -140,14 +142,16 @@ def _gram_program(data, free, penalty, controls, w0):
     scale_it = tf.cast(data.scale, dtype)
     penalty_it, penalty64 = _cast(penalty, dtype), _cast(penalty, tf.float64)
 
+    v_shape = tf.shape(w0)  # computed once, outside the loop
+
     def smooth(v):
-        return 0.5 * tf.reduce_sum(v * _batched_matmul(gram, v)) - tf.reduce_sum(
+        return 0.5 * tf.reduce_sum(v * _batched_matmul(gram, v, v_shape)) - tf.reduce_sum(
             xty * v
         )
 
     def gap_at(v):
         v = tf.cast(v, tf.float64)
-        gram_v = _batched_matmul(data.gram, v)
+        gram_v = _batched_matmul(data.gram, v, v_shape)
         vq = tf.reduce_sum(v * data.xty, axis=[1, 3])
         rr = tf.maximum(data.yy - 2 * vq + tf.reduce_sum(v * gram_v, axis=[1, 3]), 0)
         corr = (data.xty - gram_v) * scale
@@ -189,8 +193,10 @@ def _operator_program(matmul):
         def members(m):  # (p, C T) -> (1, p, C, T)
             return tf.reshape(m, [1, -1, shape[1], shape[2]])
 
-        def flat(v):
-            return tf.reshape(v[0], [tf.shape(v)[1], -1])
+        p = tf.shape(data.x_offset)[0]
+
+        def flat(v):  # (1, p, C, T) -> (p, C T)
+            return tf.reshape(v, [p, -1])
 
         def per_problem(m):  # (n, C T) -> (1, C)
             return tf.reduce_sum(tf.reshape(m, [1, shape[0], shape[1], shape[2]]), [1, 3])
