@@ -127,12 +127,6 @@ def _cast(penalty, dtype):
     )
 
 
-def _cast_free(free, dtype):
-    return Unpenalised(
-        free.index, *(tf.cast(x, dtype) for x in (free.inverse, free.gram, free.xty))
-    )
-
-
 def _gram_program(data, free, penalty, controls, w0):
     """FISTA on the Gram form, iterating in ``w0``'s dtype, gap in float64."""
     dtype = w0.dtype
