@@ -57,6 +57,7 @@ def fista(smooth, prox, gap_at, v0, lipschitz_constant, tol, max_iter, gap_every
     step = (1 / tf.maximum(lipschitz_constant, tiny))[:, None, None]  # (B, 1, 1)
     one = tf.ones(tf.shape(tol), dtype)
     proximal = prox(step)
+    gradient_step = step[..., None]  # (B, 1, 1, 1)
 
     def spread(x):  # (B, C) -> (B, 1, C, 1)
         return x[:, None, :, None]
@@ -71,13 +72,14 @@ def fista(smooth, prox, gap_at, v0, lipschitz_constant, tol, max_iter, gap_every
         active = gap > tol
         t_next = (1 + tf.sqrt(1 + 4 * t**2)) / 2
         z = v + spread((t - 1) / t_next) * (v - v_prev)
-        v_new = proximal(z - step[..., None] * gradient(z))
+        v_new = proximal(z - gradient_step * gradient(z))
         # Restart the momentum when it points against the prox-gradient step
         # (O'Donoghue and Candes, 2015); this keeps FISTA near-monotone.
         restart = tf.reduce_sum((z - v_new) * (v_new - v), axis=[1, 3]) > 0
         t_next = tf.where(restart, one, t_next)
-        v_new = tf.where(spread(active), v_new, v)
-        v_prev = tf.where(spread(active), v, v_prev)
+        moving = spread(active)
+        v_new = tf.where(moving, v_new, v)
+        v_prev = tf.where(moving, v, v_prev)
         n_iter = n_iter + tf.cast(active, tf.int32)
         it = it + 1
         check = tf.logical_or(it % gap_every == 0, it >= max_iter)

@@ -65,13 +65,13 @@ def prox(penalty, step, scale):
     l1, l2 = _strengths(penalty)
     factor = penalty.factor[None, :, None] / scale[:, :, None]
     threshold = step * l1 * factor
-    shrink = 1 + step * l2 * factor / scale[:, :, None]
+    unshrink = 1 / (1 + step * l2 * factor / scale[:, :, None])
     tiny = tf.constant(np.finfo(scale.dtype.as_numpy_dtype).tiny, scale.dtype)
 
     def apply(u):
         u = _feasible(penalty, u)
         keep = tf.nn.relu(1 - threshold / tf.maximum(row_norms(u), tiny))
-        return u * (keep / shrink)[..., None]
+        return u * (keep * unshrink)[..., None]
 
     return apply
 
