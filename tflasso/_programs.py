@@ -35,9 +35,10 @@ from ._penalty import Penalty, duality_gap, prox
 GAP_EVERY = 10
 # Gram problems up to this many (padded) features run XLA-compiled: XLA fuses
 # an iteration into a few kernels, where graph mode would spend its time
-# dispatching the loop's small ops; above, matrix products dominate and graph
-# mode never recompiles.
-_MAX_XLA_FEATURES = 1024
+# dispatching the loop's small ops (per iteration here, XLA / graph: 128
+# features 0.01 / 0.26 ms, 384 0.35 / 0.6 ms, 776 1.2 / 2.9 ms); above, XLA's
+# products fall behind (1032: 4.9 / 3.1 ms) and graph mode never recompiles.
+_MAX_XLA_FEATURES = 800
 # The best relative duality gap asked of float32 iterations (they stall near
 # 1e-6); tighter tolerances are finished in float64.
 _FLOAT32_TOL = 3e-5
@@ -320,15 +321,19 @@ def _tensors(structure, dtype=None):
 
 
 def padded_size(size):
-    """The smallest of 8, 12, 16, 24, 32, 48, ... that holds ``size``.
+    """The smallest of 8, 12, 16, 24, ..., 256, 384, 520, 776, ... that holds ``size``.
 
     Each new size costs an XLA compilation (about a second); each padded
-    feature only ``p`` more work per iteration and column.
+    feature only ``p`` more work per iteration and column. From 512 on, the
+    sizes are 8 more than a multiple of 256: XLA's CPU loops over a Gram
+    matrix whose rows are a multiple of 2 KiB apart thrash the cache (per
+    iteration here: 512 -> 1.0 ms, 520 -> 0.5 ms; 768 -> 3.2 ms, 776 -> 1.2 ms;
+    1024 -> 14 ms, 1032 -> 4.9 ms).
     """
     bucket = 8
-    while bucket < size:
+    while bucket + (8 if bucket >= 512 else 0) < size:
         bucket = bucket * 3 // 2 if bucket & (bucket - 1) == 0 else bucket * 4 // 3
-    return bucket
+    return bucket + (8 if bucket >= 512 else 0)
 
 
 def _pad(array, shape, fill=0.0):
