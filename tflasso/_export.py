@@ -55,10 +55,13 @@ def _columnwise(name, step, need):
             raise _unsupported(name, step, f"missing_values={missing!r} is not a number")
         return kept[need], [{"kind": "impute", "missing": float(missing),
                              "fill": statistics[kept[need]].tolist()}]
+    # The scalers keep statistics they do not use: the flags decide.
     if isinstance(step, StandardScaler):
-        op = {"sub": take(step.mean_), "div": take(step.scale_)}
+        op = {"sub": take(step.mean_) if step.with_mean else None,
+              "div": take(step.scale_) if step.with_std else None}
     elif isinstance(step, RobustScaler):
-        op = {"sub": take(step.center_), "div": take(step.scale_)}
+        op = {"sub": take(step.center_) if step.with_centering else None,
+              "div": take(step.scale_) if step.with_scaling else None}
     elif isinstance(step, MaxAbsScaler):
         op = {"div": take(step.scale_)}
     elif isinstance(step, MinMaxScaler):
