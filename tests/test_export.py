@@ -9,6 +9,7 @@ tolerances are taken against the largest prediction, so that a prediction
 near zero does not turn rounding into a failure.
 """
 
+import io
 import json
 import subprocess
 import sys
@@ -388,3 +389,44 @@ def test_unfitted_model_raises_not_fitted():
 
 def test_public_names():
     assert {"export_saved_model", "to_keras"} <= set(tflasso.__all__)
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "tflasso", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_fit_writes_a_saved_model_that_predict_accepts(tmp_path):
+    import joblib
+
+    X, y = make_data()
+    frame(X).assign(target=y).to_csv(tmp_path / "train.csv", index=False)
+    new = frame(make_data(n=15, seed=3)[0])[NAMES[::-1]]  # any column order
+    new.to_csv(tmp_path / "new.csv", index=False)
+    fit = run_cli("fit", tmp_path / "train.csv", "--target", "target", "--alpha", "0.05",
+                  "--n-alphas", "5", "--out", tmp_path / "out")
+    assert fit.returncode == 0, fit.stderr
+    assert (tmp_path / "out" / "saved_model" / "saved_model.pb").is_file()
+    predict = run_cli("predict", tmp_path / "out" / "saved_model", tmp_path / "new.csv")
+    assert predict.returncode == 0, predict.stderr
+    got = pd.read_csv(io.StringIO(predict.stdout))["prediction"].to_numpy()
+    want = joblib.load(tmp_path / "out" / "model.joblib").predict(new[NAMES])
+    # The CSV holds the predictions as pandas prints them (17 significant digits).
+    assert_close(got, want, 1e-12)
+
+
+@pytest.mark.parametrize("content", ["empty", "unnamed"])
+def test_cli_predict_rejects_a_directory_that_is_not_its_saved_model(content, tmp_path,
+                                                                     capsys, fitted):
+    from tflasso._cli import main
+
+    model = tmp_path / "model"
+    if content == "unnamed":  # a SavedModel of a model fitted on an array
+        export_saved_model(fitted["lasso"][0], model)
+    else:
+        model.mkdir()
+    frame(make_data(n=5)[0]).to_csv(tmp_path / "new.csv", index=False)
+    assert main(["predict", str(model), str(tmp_path / "new.csv")]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and str(model) in error[0]
+    assert ("SavedModel" if content == "empty" else "feature names") in error[0]

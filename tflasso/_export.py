@@ -467,9 +467,10 @@ class SavedModelPredictor:
             raise ValueError(f"not a SavedModel written by tflasso "
                              f"({type(error).__name__})") from None
         self._dtype = spec.dtype.as_numpy_dtype
-        if hasattr(self._loaded, "feature_names"):
-            names = self._loaded.feature_names().numpy()
-            self.feature_names_in_ = np.array([n.decode() for n in names], dtype=object)
+        if not hasattr(self._loaded, "feature_names"):
+            raise ValueError("a SavedModel of a model fitted without feature names")
+        names = self._loaded.feature_names().numpy()
+        self.feature_names_in_ = np.array([n.decode() for n in names], dtype=object)
 
     def predict(self, X):
         import tensorflow as tf
