@@ -47,8 +47,10 @@ from tflasso import (
 )
 from tflasso._export import build_plan
 
-# Column f is all missing in the imputer cases, on purpose.
-pytestmark = pytest.mark.filterwarnings("ignore:Skipping features:UserWarning")
+# Column f is all missing in the imputer cases, on purpose; the docs page uses
+# tf.lite.Interpreter, which TensorFlow announces it will move elsewhere.
+pytestmark = [pytest.mark.filterwarnings("ignore:Skipping features:UserWarning"),
+              pytest.mark.filterwarnings("ignore:.*tf.lite.Interpreter is deprecated")]
 
 NAMES = ["a", "b", "c", "d", "e", "f"]
 
@@ -430,3 +432,21 @@ def test_cli_predict_rejects_a_directory_that_is_not_its_saved_model(content, tm
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and str(model) in error[0]
     assert ("SavedModel" if content == "empty" else "feature names") in error[0]
+
+
+def test_docs_page_code_runs(tmp_path, monkeypatch):
+    """The Python blocks of docs/export.rst, run in order in one namespace."""
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "export.rst").read_text()
+    blocks = re.findall(r"\.\. code-block:: python\n\n((?:    .*\n|\n)+)", page)
+    assert len(blocks) == 3
+    monkeypatch.setattr("tempfile.mkdtemp", lambda: str(tmp_path / "model"))
+    namespace = {}
+    for block in blocks:
+        exec(textwrap.dedent(block), namespace)
+    assert_close(namespace["y_lite"], namespace["model"].predict(namespace["X"]), 1e-5)
+    larger = namespace["larger"]
+    assert larger.output.shape == (None, 1)
+    assert len(larger.trainable_weights) == 6  # the lasso's Dense and two more
