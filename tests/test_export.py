@@ -130,6 +130,9 @@ CASES = {
         make_data, None),
     "max_abs_scaler": (lambda: make_pipeline(MaxAbsScaler(), Lasso(alpha=0.01)),
                        make_data, None),
+    "passthrough_then_nested_pipeline": (
+        lambda: make_pipeline("passthrough", make_pipeline(MaxAbsScaler(), "passthrough"),
+                              Lasso(alpha=0.01)), make_data, None),
     "robust_scaler": (lambda: make_pipeline(RobustScaler(), Lasso(alpha=0.05)),
                       make_data, None),
     "robust_scaler_scaling_only": (
@@ -384,9 +387,13 @@ def test_unsupported_step_is_named(model, words):
         to_keras(model)
 
 
-def test_unfitted_model_raises_not_fitted():
+def test_unfitted_model_or_step_raises_not_fitted():
     with pytest.raises(NotFittedError):
         export_saved_model(make_pipeline(StandardScaler(), Lasso()), "unused")
+    X, y = make_data()
+    for step in (SimpleImputer(), PolynomialFeatures(), column_transformer()):
+        with pytest.raises(NotFittedError):
+            export_saved_model(make_pipeline(step, Lasso().fit(X, y)), "unused")
 
 
 def test_public_names():

@@ -13,6 +13,7 @@ it needs and a list of ops (dicts) that compute the former from the latter.
 """
 
 import re
+from numbers import Real
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -40,6 +41,11 @@ def _columnwise(name, step, need):
     from sklearn.impute import SimpleImputer
     from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
 
+    if not isinstance(step, (SimpleImputer, StandardScaler, RobustScaler, MaxAbsScaler,
+                             MinMaxScaler)):
+        return None
+    check_is_fitted(step)
+
     def take(values):
         return None if values is None else np.asarray(values, np.float64)[need]
 
@@ -51,7 +57,7 @@ def _columnwise(name, step, need):
         kept = (np.arange(len(statistics)) if step.keep_empty_features
                 else np.flatnonzero(~np.isnan(statistics)))
         missing = step.missing_values
-        if not (isinstance(missing, (int, float)) and not isinstance(missing, bool)):
+        if not isinstance(missing, Real) or isinstance(missing, bool):
             raise _unsupported(name, step, f"missing_values={missing!r} is not a number")
         return kept[need], [{"kind": "impute", "missing": float(missing),
                              "fill": statistics[kept[need]].tolist()}]
@@ -64,12 +70,10 @@ def _columnwise(name, step, need):
               "div": take(step.scale_) if step.with_scaling else None}
     elif isinstance(step, MaxAbsScaler):
         op = {"div": take(step.scale_)}
-    elif isinstance(step, MinMaxScaler):
+    else:  # MinMaxScaler
         op = {"mul": take(step.scale_), "add": take(step.min_)}
         if step.clip:
             op["clip"] = [float(v) for v in step.feature_range]
-    else:
-        return None
     op = {key: (v.tolist() if isinstance(v, np.ndarray) else v)
           for key, v in op.items() if v is not None}
     return need, [{"kind": "affine", **op}]
@@ -139,22 +143,26 @@ def _backward(name, step, need):
     if isinstance(step, FunctionTransformer) and step.func is None:
         return need, []
     if isinstance(step, Pipeline):
-        ops = []
-        for sub_name, sub in reversed(step.steps):
-            need, sub_ops = _backward(sub_name, sub, need)
-            ops = sub_ops + ops
-        return need, ops
+        return _backward_steps(step.steps, need)
     if isinstance(step, ColumnTransformer):
         check_is_fitted(step)
         return _branches(step, need)
     if isinstance(step, PolynomialFeatures):
         check_is_fitted(step)
         return _monomials(step, need)
-    planned = _columnwise(name, step, need) if hasattr(step, "fit") else None
+    planned = _columnwise(name, step, need)
     if planned is None:
         raise _unsupported(name, step)
-    check_is_fitted(step)
     return planned
+
+
+def _backward_steps(steps, need):
+    """``_backward`` through a list of ``(name, step)``, last step first."""
+    ops = []
+    for name, step in reversed(steps):
+        need, step_ops = _backward(name, step, need)
+        ops = step_ops + ops
+    return need, ops
 
 
 def _final_estimator(model):
@@ -181,19 +189,17 @@ def build_plan(model, selected=True):
     steps, estimator = _final_estimator(model)
     coef = np.atleast_2d(np.asarray(estimator.coef_, np.float64))  # (K, p)
     need = np.flatnonzero(coef.any(axis=0)) if selected else np.arange(coef.shape[1])
-    output = need
-    ops = []
-    for name, step in reversed(steps):
-        need, step_ops = _backward(name, step, need)
-        ops = step_ops + ops
-    first = model[0] if steps else estimator
+    inputs, ops = _backward_steps(steps, need)
+    # The first step that is not 'passthrough' saw the raw columns.
+    first = next(step for _, step in [*steps, ("", estimator)]
+                 if step is not None and not isinstance(step, str))
     names = getattr(first, "feature_names_in_", None)
     return {
         "n_features": int(first.n_features_in_),
         "feature_names": None if names is None else [str(n) for n in names],
-        "inputs": need.tolist(),
+        "inputs": inputs.tolist(),
         "ops": ops,
-        "kernel": coef[:, output].T.tolist(),  # (selected, K)
+        "kernel": coef[:, need].T.tolist(),  # (selected, K)
         "bias": np.broadcast_to(np.asarray(estimator.intercept_, np.float64),
                                 coef.shape[:1]).tolist(),
         "single_target": np.ndim(estimator.coef_) == 1,
