@@ -92,7 +92,7 @@ def test_fit_bad_input_one_line_exit_2(tmp_path, case, words):
 def test_fit_writes_model_coefficients_and_plots(fitted):
     out, result = fitted
     assert sorted(p.name for p in out.iterdir()) == [
-        "coefficients.csv", "cv.png", "model.joblib", "path.png"]
+        "coefficients.csv", "cv.png", "model.joblib", "path.png", "saved_model"]
     for plot in ["cv.png", "path.png"]:
         height, width, _ = matplotlib.image.imread(out / plot).shape
         assert height > 300 and width > 500
@@ -147,7 +147,7 @@ def test_main_fit_with_alpha_skips_cross_validation(clean_csv, tmp_path, capsys)
                       "--no-standardize", "--n-alphas", "4", "--out", str(tmp_path)]) == 0
     assert "alpha = 0.5 (given)" in capsys.readouterr().out
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "coefficients.csv", "model.joblib", "path.png"]
+        "coefficients.csv", "model.joblib", "path.png", "saved_model"]
     table = pd.read_csv(tmp_path / "coefficients.csv")
     np.testing.assert_array_equal(table.coef_scaled, table.coef_original)
 

@@ -10,7 +10,7 @@ import importlib
 __all__ = [
     "ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "MultiTaskElasticNet",
     "MultiTaskElasticNetCV", "MultiTaskLasso", "MultiTaskLassoCV", "enet_path",
-    "lasso_path",
+    "export_saved_model", "lasso_path", "to_keras",
 ]
 __version__ = "0.1.0"
 
@@ -22,6 +22,7 @@ _LAZY = {
     "ElasticNetCV": "._cv", "LassoCV": "._cv",
     "MultiTaskElasticNetCV": "._cv", "MultiTaskLassoCV": "._cv",
     "enet_path": "._path", "lasso_path": "._path",
+    "export_saved_model": "._export", "to_keras": "._export",
 }
 
 

@@ -247,6 +247,8 @@ def fit_command(args):
         print("\n(use --out DIR to save the model, the coefficients and the plots)")
     else:
         _write_outputs(out, model, table, alphas, coefs, alpha, mse)
+        from ._export import export_saved_model
+        print(f"wrote {export_saved_model(model, out / 'saved_model')} (a TensorFlow SavedModel)")
     return 0
 
 
@@ -264,17 +266,27 @@ def _load_model(path):
     return model
 
 
+def _load_saved_model(path):
+    """A ``DIR/saved_model/`` written by ``tflasso fit --out DIR`` (no pickle)."""
+    from ._export import SavedModelPredictor
+
+    try:
+        return SavedModelPredictor(path)
+    except ValueError as error:
+        raise InputError(f"{path}: {error}") from None
+
+
 def predict_command(args):
     _require_cli_extra("predict")
     import pandas as pd
 
     from ._cli_input import prediction_data, read_csv
 
-    if not args.model.is_file():
+    if not args.model.exists():
         raise InputError(f"{args.model}: no such file")
     read_csv(args.data)  # fail on a bad file before paying for TensorFlow
     _import_tensorflow_quietly()
-    model = _load_model(args.model)
+    model = (_load_saved_model if args.model.is_dir() else _load_model)(args.model)
     X = prediction_data(args.data, list(model.feature_names_in_))
     predictions = pd.DataFrame({"prediction": model.predict(X)})
     if args.out is None:
@@ -336,14 +348,16 @@ def build_parser():
                      help="scale features to zero mean, unit variance (default: yes)")
     fit.add_argument("--positive", action="store_true", help="non-negative coefficients")
     fit.add_argument("--out", type=Path, metavar="DIR",
-                     help="write model.joblib, coefficients.csv, path.png and cv.png here")
+                     help="write model.joblib, saved_model/, coefficients.csv, path.png "
+                          "and cv.png here")
 
     predict = commands.add_parser(
         "predict", help="predict with a model written by 'tflasso fit'",
         description="Predict with a model written by 'tflasso fit' (a joblib file: "
                     "load only files you trust). DATA.csv needs the model's feature "
                     "columns; other columns are ignored.")
-    predict.add_argument("model", type=Path, metavar="MODEL", help="model.joblib")
+    predict.add_argument("model", type=Path, metavar="MODEL",
+                         help="model.joblib, or the saved_model/ directory (TensorFlow only)")
     predict.add_argument("data", type=Path, metavar="DATA.csv")
     predict.add_argument("--out", type=Path, metavar="FILE",
                          help="write the predictions here as CSV (default: stdout)")
