@@ -5,9 +5,12 @@ shape of X and the number of fits that share its statistics:
 
 * ``'gram'``: one pass builds ``X^T X`` (per fold, by additive moments, in
   cross-validation), then every iteration of every fit costs ``p^2``;
-* ``'working_set'`` (single fits): full passes over X rank the features and
-  check the gap, and small restricted problems are solved in the Gram form;
-* ``'operator'``: iterations on X itself (all alphas of a path at once).
+* ``'working_set'``: full passes over X rank the features and check the gap,
+  and small restricted problems are solved in the Gram form; along a path
+  (and each fold's path in cross-validation) every alpha is warm-started
+  from the last, as glmnet does;
+* ``'operator'`` (``precompute=False`` only): iterations on X itself, all
+  alphas of a path at once.
 """
 
 import numpy as np
@@ -42,8 +45,11 @@ def choose_form(X, precompute, n_fits=1):
     ``precompute=True`` is the Gram form, ``False`` the operator form.
     'auto' takes the Gram form for dense X with ``n_samples >= n_features``
     (at most 4096) when it is cheap: ``n p^2 <= 5e8`` or ``p <= 64 *
-    n_fits``, since ``n_fits`` fits share one Gram matrix. Otherwise single
-    fits use working sets and paths the operator form.
+    n_fits``, since ``n_fits`` fits share one Gram matrix. Otherwise working
+    sets, for single fits and paths alike: on 300 x 2,000 Gaussian data a
+    100-alpha path took 3.3 s of CPU by working sets against 18.6 s in the
+    operator form (100 x 5,000: 2.5 s against 51 s, which left 2 fits
+    unconverged).
     """
     if precompute is not None and not isinstance(precompute, str):
         return "gram" if precompute else "operator"
@@ -51,7 +57,7 @@ def choose_form(X, precompute, n_fits=1):
     cheap = p <= _GRAM_FEATURES * n_fits or n * p * p <= _GRAM_BUDGET
     if not sparse.issparse(X) and p <= n and p <= _MAX_GRAM_FEATURES and cheap:
         return "gram"
-    return "working_set" if n_fits == 1 else "operator"
+    return "working_set"
 
 
 def _grid(xty, factor, l1_ratio, n_alphas, eps, free):
@@ -127,6 +133,12 @@ def path(problem, alphas, l1_ratio, factor, positive, eps, tol, max_iter, form):
             alphas, l1_ratio, factor, positive, problem.tolerance(tol)[None], max_iter,
         )
         return alphas, w[0], gap[0], n_iter[0]
+    if form == "working_set":
+        penalties = [make_penalty(a, l1_ratio, factor, positive) for a in alphas]
+        w, gap, n_iter = _working_set.path(
+            problem, penalties, free, problem.tolerance(tol)[0], max_iter
+        )
+        return alphas, w, gap, n_iter
     penalty = make_penalty(alphas, l1_ratio, factor, positive, len(alphas))
     p = problem.design.shape[1]
     w, gap, n_iter = _operator(

@@ -61,14 +61,26 @@ class _Columns:
             return self.buffer[:, : self.cached.size] @ v
         return self.design.matvec(idx, w)
 
-    def gram_is_cheaper(self, idx):
-        """Whether a Gram iteration (|idx|^2) beats two passes over the columns."""
+    def _stored(self, idx=None):
+        """Stored entries of X's columns ``idx`` (all by default)."""
         X = self.design.X
         if self.design.sparse:  # CSC: stored entries per column, no copy
-            stored = np.diff(X.indptr)[idx].sum()
-        else:
-            stored = X.shape[0] * len(idx)
-        return len(idx) ** 2 <= 2 * stored
+            return np.diff(X.indptr)[idx].sum() if idx is not None else X.nnz
+        return X.shape[0] * (X.shape[1] if idx is None else len(idx))
+
+    def gram_is_cheaper(self, idx):
+        """Whether a Gram iteration (|idx|^2) beats two passes over the columns."""
+        return len(idx) ** 2 <= 2 * self._stored(idx)
+
+    def iteration_share(self, idx, by_gram):
+        """An iteration on the columns ``idx``, as a share of a full pass.
+
+        A pass is an iteration on all of X (a product and a transposed
+        product, as a scikit-learn epoch): ``|idx|^2`` multiply-adds in the
+        Gram form, twice the columns' stored entries on the columns.
+        """
+        work = len(idx) ** 2 if by_gram else 2 * self._stored(idx)
+        return work / max(2 * self._stored(), 1)
 
     def products(self, idx):
         """``(G, q)`` of the columns ``idx`` (unnormalised), cached for dense X.
@@ -112,8 +124,9 @@ class _Columns:
 def solve(problem, penalty, free, tolerance, max_iter, w0):
     """Each problem by working sets: ``(W (p, C, T), gap (C,), n_iter (C,))``.
 
-    ``tolerance`` is absolute, ``w0`` (p, C, T); ``max_iter`` bounds the total
-    inner iterations of each problem.
+    ``tolerance`` is absolute, ``w0`` (p, C, T); ``max_iter`` bounds each
+    problem's work in passes over X, and ``n_iter`` counts them: a round's
+    full pass counts one, a restricted iteration its share of a pass.
     """
     y = problem.problems(problem.y)
     results = []
@@ -127,11 +140,39 @@ def solve(problem, penalty, free, tolerance, max_iter, w0):
     return w.transpose(1, 0, 2), gap, n_iter
 
 
-def _solve_one(problem, y, penalty, free, tol, max_iter, w0):
-    """One problem, ``y`` (n, T): ``(w (p, T), gap, n_iter)``."""
+def path(problem, penalties, free, tolerance, max_iter):
+    """One problem along ``penalties`` (largest alpha first), each fit
+    warm-started from the last: ``(W (p, A, T), gap (A,), n_iter (A,))``.
+
+    As glmnet does along its path: consecutive solutions differ in few
+    features, so each fit needs few full passes and small restricted solves,
+    and the working sets' cached columns serve every alpha.
+    """
+    y = problem.problems(problem.y)[:, 0]  # (n, T)
+    columns = _Columns(problem.design, y)
+    w = np.zeros((problem.design.shape[1], y.shape[1]))
+    fits = []
+    for penalty in penalties:
+        w, gap, n_iter = _solve_one(problem, y, penalty, free, tolerance, max_iter, w,
+                                    columns, polish=True)
+        fits.append((w, gap, n_iter))
+    w, gap, n_iter = (np.array(v) for v in zip(*fits))
+    return w.transpose(1, 0, 2), gap, n_iter
+
+
+def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
+               polish=False):
+    """One problem, ``y`` (n, T): ``(w (p, T), gap, n_iter)``.
+
+    With ``polish``, a warm start that already meets the tolerance is still
+    improved by one restricted solve, as scikit-learn's path makes at least
+    one pass per alpha: otherwise, low on a path, successive alphas can keep
+    the same coefficients, and their cross-validation errors tie to the
+    last bit (the choice of alpha then hangs on rounding).
+    """
     design, n = problem.design, problem.n
     p, t = w0.shape
-    columns = _Columns(design, y)
+    columns = _Columns(design, y) if columns is None else columns
     col_norm2 = design.col_norm2()
     if free is None:
         free = _programs.no_unpenalised(1, p, 1, t)
@@ -139,7 +180,9 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0):
     w = w0.astype(np.float64).copy()
     l1 = float(penalty.alpha[0] * penalty.l1_ratio[0])
     size = min(p, max(_MIN_SIZE, 2 * np.count_nonzero(w.any(axis=1))))
-    n_iter, previous_gap = 0, np.inf
+    # max_iter bounds the work in passes over X, as scikit-learn's epochs:
+    # each round's full pass counts one, a restricted iteration its share.
+    passes, previous_gap = 0.0, np.inf
     while True:
         support = np.flatnonzero(w.any(axis=1) | unpenalised)
         residual = y - columns.matvec(support, w[support])
@@ -149,8 +192,10 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0):
             np.sum(residual * y)[None, None] / n, corr[None, :, None], n,
         )
         gap, duals = float(gap[0, 0]), duals[0, :, 0]
-        if gap <= tol or n_iter >= max_iter or not np.isfinite(gap):
+        polishing = polish and passes == 0 and gap > 0
+        if (gap <= tol and not polishing) or passes >= max_iter or not np.isfinite(gap):
             break
+        passes += 1
         # Grow the set when the last restricted solve barely helped.
         grow = 2 if gap > 0.5 * previous_gap else 1
         size = min(p, max(grow * size, 2 * support.size))
@@ -166,14 +211,16 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0):
             inner_tol = _INNER_TOL * tol
         else:
             inner_tol = max(_INNER_GAP_FRACTION * gap, 0.5 * tol)
+        share = columns.iteration_share(ws, by_gram)
+        budget = max(1, int((max_iter - passes) / share))
         w_ws, inner = _restricted(columns, problem, ws, by_gram, y, penalty,
-                                  inner_tol, max_iter - n_iter, w[ws])
+                                  inner_tol, min(budget, 2**31 - 1), w[ws])
         w[:] = 0
         w[ws] = w_ws
-        n_iter += inner
+        passes += inner * share
         if size == p and inner == 0:
             break  # the whole problem is in the set and cannot improve
-    return w, gap, n_iter
+    return w, gap, int(np.ceil(passes))
 
 
 def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0):
