@@ -29,7 +29,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from benchmarks import datasets  # noqa: E402
 
-REPEATS = {"diabetes": 9, "dense": 5, "tall": 3}
+REPEATS = {"diabetes": 9, "dense": 5, "tall": 3, "wide": 3, "spectra": 3, "fingerprints": 3,
+           "tfidf": 3}
 
 
 def _timed(fit):

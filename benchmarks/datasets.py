@@ -14,7 +14,8 @@ from sklearn.datasets import load_diabetes
 from sklearn.preprocessing import StandardScaler
 
 # Seeds, one per generated dataset.
-SEEDS = {"dense": 0, "tall": 1, "wide": 2, "sparse": 3}
+SEEDS = {"dense": 0, "tall": 1, "wide": 2, "sparse": 3, "spectra": 4, "fingerprints": 5,
+         "tfidf": 6}
 
 # Rows per block when generating or reducing large dense arrays.
 _BLOCK_ROWS = 8192
@@ -63,12 +64,44 @@ def _sparse_design(n, p, density, n_nonzero, seed):
     return X, _planted_target(rng, X, n_nonzero)
 
 
+def _spectra(n, p, seed):
+    """Smooth, strongly correlated, non-negative curves, as spectra are.
+
+    Each row mixes a few broad Gaussian peaks at random positions, plus a
+    little noise: neighbouring features correlate above 0.99.
+    """
+    rng = np.random.default_rng(seed)
+    grid = np.linspace(0, 1, p)
+    centres = rng.uniform(0, 1, 12)
+    peaks = np.exp(-0.5 * ((grid[None, :] - centres[:, None]) / 0.03) ** 2)
+    X = rng.gamma(2.0, 1.0, (n, len(centres))) @ peaks
+    X = np.maximum(X + 0.01 * rng.standard_normal((n, p)), 0)
+    return X, _planted_target(rng, X, 10)
+
+
+def _fingerprints(n, p, density, seed):
+    """Binary features (molecular fingerprints, one-hot flags): 0/1, dense."""
+    rng = np.random.default_rng(seed)
+    X = (rng.random((n, p)) < density).astype(np.float64)
+    return X, _planted_target(rng, X, 20)
+
+
+def _tfidf(n, p, density, seed):
+    """Sparse non-negative entries in [0, 1), as tf-idf or scaled counts."""
+    rng = np.random.default_rng(seed)
+    X = sparse.random_array((n, p), density=density, format="csr", rng=rng)
+    return X, _planted_target(rng, X, 100)
+
+
 GENERATORS = {
     "diabetes": _diabetes,
     "dense": functools.partial(_gaussian, 10_000, 1_000, 20, SEEDS["dense"], rho=0.5),
     "tall": functools.partial(_gaussian, 200_000, 200, 20, SEEDS["tall"]),
     "wide": functools.partial(_gaussian, 1_000, 20_000, 20, SEEDS["wide"]),
     "sparse": functools.partial(_sparse_design, 50_000, 50_000, 1e-3, 100, SEEDS["sparse"]),
+    "spectra": functools.partial(_spectra, 300, 2_000, SEEDS["spectra"]),
+    "fingerprints": functools.partial(_fingerprints, 1_000, 4_000, 0.1, SEEDS["fingerprints"]),
+    "tfidf": functools.partial(_tfidf, 40_000, 40_000, 1e-3, SEEDS["tfidf"]),
 }
 
 DESCRIPTIONS = {
@@ -77,6 +110,9 @@ DESCRIPTIONS = {
     "tall": "tall 200,000 x 200, 20 true nonzeros",
     "wide": "wide 1,000 x 20,000, 20 true nonzeros",
     "sparse": "sparse CSR 50,000 x 50,000, density 1e-3, 100 true nonzeros",
+    "spectra": "spectra 300 x 2,000, non-negative, neighbours correlated > 0.99, 10 true nonzeros",
+    "fingerprints": "fingerprints 1,000 x 4,000, binary, density 0.1, 20 true nonzeros",
+    "tfidf": "tf-idf-like CSR 40,000 x 40,000, density 1e-3, values in [0, 1), 100 true nonzeros",
 }
 
 _CACHE = {}

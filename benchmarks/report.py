@@ -15,7 +15,8 @@ import numpy as np  # noqa: E402
 from .datasets import DESCRIPTIONS  # noqa: E402
 
 # Issue 3's targets for tflasso time / scikit-learn time (single fits, same tol).
-TARGETS = {"diabetes": 3.0, "dense": 1.5, "tall": 1.0, "wide": 2.0, "sparse": 0.3}
+TARGETS = {"diabetes": 3.0, "dense": 1.5, "tall": 1.0, "wide": 2.0, "sparse": 0.3,
+           "spectra": 1.0, "fingerprints": 1.0, "tfidf": 1.0}
 GRIDSEARCH_TARGET = 3.0
 PLOTTED = ("tflasso", "skglm", "celer")
 COLOURS = {"tflasso": "tab:orange", "skglm": "tab:green", "celer": "tab:purple"}

@@ -28,7 +28,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from benchmarks import datasets  # noqa: E402
 
 # Baseline budget of each dataset, as a fraction of the dense set's ``--budget``.
-BUDGET_SHARE = {"diabetes": 1 / 6, "dense": 1, "tall": 1 / 3, "wide": 1 / 3, "sparse": 1 / 3}
+BUDGET_SHARE = {"diabetes": 1 / 6, "dense": 1, "tall": 1 / 3, "wide": 1 / 3, "sparse": 1 / 3,
+                "spectra": 1 / 6, "fingerprints": 1 / 3, "tfidf": 1 / 3}
 FRACTIONS = (0.1, 0.01)
 QUICK = {"datasets": ["diabetes", "dense"], "repeats": 3, "cell_seconds": 5.0,
          "budget": 6.0, "tight_tol": 0.0, "grid_repeats": 2}
