@@ -8,7 +8,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _strategies
 from ._base import LinearPredictor, check_inputs, penalty_factor, warn_alpha_zero
+from ._path import enet_path
 from ._problem import Problem
+from ._validation import check_gram
 
 
 class _Penalised(LinearPredictor):
@@ -24,6 +26,11 @@ class _Penalised(LinearPredictor):
                 f"{np.shape(y)}."
             )
         warn_alpha_zero(self.alpha)
+        if not isinstance(precompute, (str, bool)):
+            # A user's Gram matrix is checked as scikit-learn checks it; the
+            # Gram form then computes its own (centred, weighted) one.
+            check_gram(precompute, X, sample_weight, self.fit_intercept)
+            precompute = True
         factor = penalty_factor(self, X.shape[1])
         problem = Problem(X, Y, sample_weight, self.fit_intercept, self._tasks)
         w0 = np.zeros((X.shape[1], Y.shape[1]))
@@ -49,7 +56,27 @@ _COMMON = {
     "tol": [Interval(Real, 0, None, closed="left")],
     "warm_start": ["boolean"],
     "penalty_factor": ["array-like", None],
+    # scikit-learn's coordinate-descent parameters, accepted and unused.
+    "copy_X": ["boolean"],
+    "random_state": ["random_state"],
+    "selection": [StrOptions({"cyclic", "random"})],
 }
+
+# The docstring entries of the parameters above that tflasso does not use.
+UNUSED_DOC = """
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility and unused: ``X`` is never
+        modified (centring happens inside the solver's statistics).
+
+    random_state : int, RandomState instance or None, default=None
+        Accepted for scikit-learn compatibility and unused: the
+        proximal-gradient loop updates every coefficient at once, so there is
+        no coordinate order to randomise and the fit is deterministic.
+
+    selection : {'cyclic', 'random'}, default='cyclic'
+        scikit-learn's coordinate order; accepted and unused, for the same
+        reason.
+"""
 
 
 class ElasticNet(_Penalised, BaseEstimator):
@@ -185,9 +212,11 @@ class ElasticNet(_Penalised, BaseEstimator):
     _parameter_constraints: dict = {
         **_COMMON,
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "precompute": [StrOptions({"auto"}), "boolean"],
+        "precompute": [StrOptions({"auto"}), "boolean", "array-like"],
         "positive": ["boolean"],
     }
+
+    path = staticmethod(enet_path)
 
     def __init__(
         self,
@@ -197,9 +226,12 @@ class ElasticNet(_Penalised, BaseEstimator):
         fit_intercept=True,
         precompute="auto",
         max_iter=1000,
+        copy_X=True,
         tol=1e-4,
         warm_start=False,
         positive=False,
+        random_state=None,
+        selection="cyclic",
         penalty_factor=None,
     ):
         self.alpha = alpha
@@ -211,9 +243,12 @@ class ElasticNet(_Penalised, BaseEstimator):
         self.warm_start = warm_start
         self.positive = positive
         self.penalty_factor = penalty_factor
+        self.copy_X = copy_X
+        self.random_state = random_state
+        self.selection = selection
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, check_input=True):
         """Fit the model.
 
         Parameters
@@ -226,6 +261,10 @@ class ElasticNet(_Penalised, BaseEstimator):
 
         sample_weight : float or array-like of shape (n_samples,), default=None
             Sample weights, rescaled internally to sum to ``n_samples``.
+
+        check_input : bool, default=True
+            Accepted for scikit-learn compatibility and unused: the input is
+            always checked.
 
         Returns
         -------
@@ -378,16 +417,20 @@ class Lasso(ElasticNet):
         *,
         fit_intercept=True,
         precompute="auto",
+        copy_X=True,
         max_iter=1000,
         tol=1e-4,
         warm_start=False,
         positive=False,
+        random_state=None,
+        selection="cyclic",
         penalty_factor=None,
     ):
         super().__init__(
             alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept,
-            precompute=precompute, max_iter=max_iter, tol=tol,
-            warm_start=warm_start, positive=positive, penalty_factor=penalty_factor,
+            precompute=precompute, max_iter=max_iter, copy_X=copy_X, tol=tol,
+            warm_start=warm_start, positive=positive, random_state=random_state,
+            selection=selection, penalty_factor=penalty_factor,
         )
 
     def _l1_ratio(self):

@@ -105,9 +105,12 @@ class MultiTaskElasticNet(_Penalised, BaseEstimator):
         *,
         l1_ratio=0.5,
         fit_intercept=True,
+        copy_X=True,
         max_iter=1000,
         tol=1e-4,
         warm_start=False,
+        random_state=None,
+        selection="cyclic",
         penalty_factor=None,
     ):
         self.alpha = alpha
@@ -117,6 +120,9 @@ class MultiTaskElasticNet(_Penalised, BaseEstimator):
         self.tol = tol
         self.warm_start = warm_start
         self.penalty_factor = penalty_factor
+        self.copy_X = copy_X
+        self.random_state = random_state
+        self.selection = selection
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -230,14 +236,19 @@ class MultiTaskLasso(MultiTaskElasticNet):
         alpha=1.0,
         *,
         fit_intercept=True,
+        copy_X=True,
         max_iter=1000,
         tol=1e-4,
         warm_start=False,
+        random_state=None,
+        selection="cyclic",
         penalty_factor=None,
     ):
         super().__init__(
-            alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept, max_iter=max_iter,
-            tol=tol, warm_start=warm_start, penalty_factor=penalty_factor,
+            alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept, copy_X=copy_X,
+            max_iter=max_iter, tol=tol, warm_start=warm_start,
+            random_state=random_state, selection=selection,
+            penalty_factor=penalty_factor,
         )
 
     def _l1_ratio(self):
