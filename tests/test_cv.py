@@ -78,7 +78,7 @@ def test_lasso_cv_one_standard_error_rule_in_numpy(diabetes_fits):
 
 def test_lasso_cv_selection_1se_refits_at_alpha_1se(diabetes_fits, diabetes):
     X, y = diabetes
-    model = LassoCV(**PARAMS, cv=KFold(5), selection="1se").fit(X, y)
+    model = LassoCV(**PARAMS, cv=KFold(5), refit_alpha="1se").fit(X, y)
     assert model.alpha_1se_ == diabetes_fits[0].alpha_1se_
     lasso = SklearnLasso(alpha=model.alpha_1se_, tol=1e-10, max_iter=100_000).fit(X, y)
     np.testing.assert_allclose(model.coef_, lasso.coef_, atol=1e-2)

@@ -18,12 +18,14 @@ from ._validation import (
     check_penalty_factor,
     check_sample_weight,
     check_squares_finite,
+    reject_sparse_y,
     warn_unconverged,
 )
 
 
 def check_inputs(estimator, X, y, sample_weight, multi_output, weight_dtype=None):
     """scikit-learn's checks, plus ours: ``(X, Y (n, K), sample_weight, y_1d)``."""
+    reject_sparse_y(y)
     X, y = validate_data(
         estimator, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
         multi_output=multi_output, y_numeric=True,

@@ -196,14 +196,21 @@ _CV_COMMON = {
     "selection": [StrOptions({"cyclic", "random"})],
 }
 _SINGLE = {"precompute": [StrOptions({"auto"}), "boolean"], "positive": ["boolean"]}
-_RATIOS = {"l1_ratio": [Interval(Real, 0, 1, closed="right"), "array-like"]}
+_RATIOS = {"l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"]}
 
 
-def _ratio_list(l1_ratio):
+def _ratio_list(l1_ratio, alphas):
     ratios = np.atleast_1d(np.asarray(l1_ratio, dtype=np.float64)).ravel()
-    if ratios.size == 0 or np.any(~(ratios > 0) | (ratios > 1)):
+    if ratios.size == 0 or np.any(~(ratios >= 0) | (ratios > 1)):
         raise ValueError(
-            f"l1_ratio must be in (0, 1] (a float or a list of floats); got {l1_ratio!r}."
+            f"l1_ratio must be in [0, 1] (a float or a list of floats); got {l1_ratio!r}."
+        )
+    if isinstance(alphas, Integral) and np.any(ratios == 0):
+        # alpha_max is infinite for ridge (scikit-learn's message).
+        raise ValueError(
+            "Automatic alpha grid generation is not supported for l1_ratio=0. "
+            "Please supply a grid by providing your estimator with the "
+            "appropriate `alphas=` argument."
         )
     return list(ratios)
 
@@ -280,6 +287,26 @@ class ElasticNetCV(_CrossValidated, BaseEstimator):
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature multipliers of ``alpha`` in every fit; 0 leaves a feature
         unpenalised. The grid's ``alpha_max`` takes them into account.
+
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility; ``X`` is never modified, so
+        it is unused.
+
+    verbose : bool or int, default=0
+        Accepted for scikit-learn compatibility and unused: nothing is printed.
+
+    n_jobs : int, default=None
+        Accepted for scikit-learn compatibility and unused: the folds are not
+        run in separate jobs, since every fold and alpha is a column of one
+        TensorFlow program (whose threads TensorFlow manages).
+
+    random_state : int, RandomState instance or None, default=None
+        Accepted for scikit-learn compatibility and unused: there is no
+        coordinate order to randomise (see :class:`Lasso`); it does not seed
+        the folds either (give ``cv`` a seeded splitter for that).
+
+    selection : {'cyclic', 'random'}, default='cyclic'
+        scikit-learn's coordinate-descent order; accepted and unused.
 
     Attributes
     ----------
@@ -401,7 +428,7 @@ class ElasticNetCV(_CrossValidated, BaseEstimator):
         self.penalty_factor = penalty_factor
 
     def _l1_ratios(self):
-        return _ratio_list(self.l1_ratio)
+        return _ratio_list(self.l1_ratio, self.alphas)
 
 
 class LassoCV(_CrossValidated, BaseEstimator):
@@ -471,6 +498,26 @@ class LassoCV(_CrossValidated, BaseEstimator):
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature multipliers of ``alpha`` in every fit; 0 leaves a feature
         unpenalised. The grid's ``alpha_max`` takes them into account.
+
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility; ``X`` is never modified, so
+        it is unused.
+
+    verbose : bool or int, default=False
+        Accepted for scikit-learn compatibility and unused: nothing is printed.
+
+    n_jobs : int, default=None
+        Accepted for scikit-learn compatibility and unused: the folds are not
+        run in separate jobs, since every fold and alpha is a column of one
+        TensorFlow program (whose threads TensorFlow manages).
+
+    random_state : int, RandomState instance or None, default=None
+        Accepted for scikit-learn compatibility and unused: there is no
+        coordinate order to randomise (see :class:`Lasso`); it does not seed
+        the folds either (give ``cv`` a seeded splitter for that).
+
+    selection : {'cyclic', 'random'}, default='cyclic'
+        scikit-learn's coordinate-descent order; accepted and unused.
 
     Attributes
     ----------
@@ -670,6 +717,26 @@ class MultiTaskElasticNetCV(_MultiTask, _CrossValidated, BaseEstimator):
         Per-feature multipliers of ``alpha`` in every fit; 0 leaves a feature
         unpenalised. The grid's ``alpha_max`` takes them into account.
 
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility; ``X`` is never modified, so
+        it is unused.
+
+    verbose : bool or int, default=0
+        Accepted for scikit-learn compatibility and unused: nothing is printed.
+
+    n_jobs : int, default=None
+        Accepted for scikit-learn compatibility and unused: the folds are not
+        run in separate jobs, since every fold and alpha is a column of one
+        TensorFlow program (whose threads TensorFlow manages).
+
+    random_state : int, RandomState instance or None, default=None
+        Accepted for scikit-learn compatibility and unused: there is no
+        coordinate order to randomise (see :class:`Lasso`); it does not seed
+        the folds either (give ``cv`` a seeded splitter for that).
+
+    selection : {'cyclic', 'random'}, default='cyclic'
+        scikit-learn's coordinate-descent order; accepted and unused.
+
     Attributes
     ----------
     alpha_ : float
@@ -786,7 +853,7 @@ class MultiTaskElasticNetCV(_MultiTask, _CrossValidated, BaseEstimator):
         self.penalty_factor = penalty_factor
 
     def _l1_ratios(self):
-        return _ratio_list(self.l1_ratio)
+        return _ratio_list(self.l1_ratio, self.alphas)
 
 
 class MultiTaskLassoCV(_MultiTask, _CrossValidated, BaseEstimator):
@@ -853,6 +920,26 @@ class MultiTaskLassoCV(_MultiTask, _CrossValidated, BaseEstimator):
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature multipliers of ``alpha`` in every fit; 0 leaves a feature
         unpenalised. The grid's ``alpha_max`` takes them into account.
+
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility; ``X`` is never modified, so
+        it is unused.
+
+    verbose : bool or int, default=False
+        Accepted for scikit-learn compatibility and unused: nothing is printed.
+
+    n_jobs : int, default=None
+        Accepted for scikit-learn compatibility and unused: the folds are not
+        run in separate jobs, since every fold and alpha is a column of one
+        TensorFlow program (whose threads TensorFlow manages).
+
+    random_state : int, RandomState instance or None, default=None
+        Accepted for scikit-learn compatibility and unused: there is no
+        coordinate order to randomise (see :class:`Lasso`); it does not seed
+        the folds either (give ``cv`` a seeded splitter for that).
+
+    selection : {'cyclic', 'random'}, default='cyclic'
+        scikit-learn's coordinate-descent order; accepted and unused.
 
     Attributes
     ----------

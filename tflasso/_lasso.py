@@ -62,22 +62,6 @@ _COMMON = {
     "selection": [StrOptions({"cyclic", "random"})],
 }
 
-# The docstring entries of the parameters above that tflasso does not use.
-UNUSED_DOC = """
-    copy_X : bool, default=True
-        Accepted for scikit-learn compatibility and unused: ``X`` is never
-        modified (centring happens inside the solver's statistics).
-
-    random_state : int, RandomState instance or None, default=None
-        Accepted for scikit-learn compatibility and unused: the
-        proximal-gradient loop updates every coefficient at once, so there is
-        no coordinate order to randomise and the fit is deterministic.
-
-    selection : {'cyclic', 'random'}, default='cyclic'
-        scikit-learn's coordinate order; accepted and unused, for the same
-        reason.
-"""
-
 
 class ElasticNet(_Penalised, BaseEstimator):
     r"""Linear model with combined L1 and L2 penalties, fitted by a TensorFlow proximal-gradient loop.
@@ -116,7 +100,7 @@ class ElasticNet(_Penalised, BaseEstimator):
         Whether to fit an (unpenalised) intercept. If False, the data are
         assumed to be centred.
 
-    precompute : 'auto' or bool, default='auto'
+    precompute : 'auto', bool or array-like, default='auto'
         Whether to solve from the Gram matrix ``X^T X``: one pass over the data,
         after which an iteration costs ``n_features**2`` instead of
         ``n_samples * n_features``. 'auto' uses it for dense ``X`` with
@@ -126,6 +110,11 @@ class ElasticNet(_Penalised, BaseEstimator):
         non-zero, and one pass over all of them checks the duality gap and
         grows the set. ``False`` iterates on ``X`` itself (a
         ``tf.SparseTensor`` when ``X`` is sparse).
+        A Gram matrix of shape (n_features, n_features) is accepted as in
+        scikit-learn: one entry is checked against the data (a ValueError if
+        it does not match; with an intercept and uncentred ``X`` a warning),
+        then tflasso computes its own centred, weighted Gram matrix and uses
+        the Gram form.
 
     max_iter : int, default=1000
         Maximum number of proximal-gradient iterations.
@@ -146,6 +135,19 @@ class ElasticNet(_Penalised, BaseEstimator):
         ``penalty_factor[j]``.
         0 leaves a feature unpenalised; None means 1 for every feature. The
         factors are used as given, not rescaled.
+
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility; ``X`` is never modified, so
+        it is unused.
+
+    random_state : int, RandomState instance or None, default=None
+        Accepted for scikit-learn compatibility and unused: every iteration
+        updates all coefficients at once, so there is no coordinate order to
+        randomise, and the fit is deterministic.
+
+    selection : {'cyclic', 'random'}, default='cyclic'
+        scikit-learn's coordinate-descent order; accepted and unused, for the
+        same reason.
 
     Attributes
     ----------
@@ -313,7 +315,7 @@ class Lasso(ElasticNet):
         Whether to fit an (unpenalised) intercept. If False, the data are
         assumed to be centred.
 
-    precompute : 'auto' or bool, default='auto'
+    precompute : 'auto', bool or array-like, default='auto'
         Whether to solve from the Gram matrix ``X^T X``: one pass over the data,
         after which an iteration costs ``n_features**2`` instead of
         ``n_samples * n_features``. 'auto' uses it for dense ``X`` with
@@ -323,6 +325,11 @@ class Lasso(ElasticNet):
         non-zero, and one pass over all of them checks the duality gap and
         grows the set. ``False`` iterates on ``X`` itself (a
         ``tf.SparseTensor`` when ``X`` is sparse).
+        A Gram matrix of shape (n_features, n_features) is accepted as in
+        scikit-learn: one entry is checked against the data (a ValueError if
+        it does not match; with an intercept and uncentred ``X`` a warning),
+        then tflasso computes its own centred, weighted Gram matrix and uses
+        the Gram form.
 
     max_iter : int, default=1000
         Maximum number of proximal-gradient iterations.
@@ -342,6 +349,19 @@ class Lasso(ElasticNet):
         feature ``j`` is penalised by ``alpha * penalty_factor[j] * |w_j|``.
         0 leaves a feature unpenalised; None means 1 for every feature. The
         factors are used as given, not rescaled.
+
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility; ``X`` is never modified, so
+        it is unused.
+
+    random_state : int, RandomState instance or None, default=None
+        Accepted for scikit-learn compatibility and unused: every iteration
+        updates all coefficients at once, so there is no coordinate order to
+        randomise, and the fit is deterministic.
+
+    selection : {'cyclic', 'random'}, default='cyclic'
+        scikit-learn's coordinate-descent order; accepted and unused, for the
+        same reason.
 
     Attributes
     ----------

@@ -47,6 +47,19 @@ class MultiTaskElasticNet(_Penalised, BaseEstimator):
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature multipliers of ``alpha``; 0 leaves a feature unpenalised.
 
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility; ``X`` is never modified, so
+        it is unused.
+
+    random_state : int, RandomState instance or None, default=None
+        Accepted for scikit-learn compatibility and unused: every iteration
+        updates all coefficients at once, so there is no coordinate order to
+        randomise, and the fit is deterministic.
+
+    selection : {'cyclic', 'random'}, default='cyclic'
+        scikit-learn's coordinate-descent order; accepted and unused, for the
+        same reason.
+
     Attributes
     ----------
     coef_ : ndarray of shape (n_tasks, n_features)
@@ -185,6 +198,19 @@ class MultiTaskLasso(MultiTaskElasticNet):
 
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature multipliers of ``alpha``; 0 leaves a feature unpenalised.
+
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility; ``X`` is never modified, so
+        it is unused.
+
+    random_state : int, RandomState instance or None, default=None
+        Accepted for scikit-learn compatibility and unused: every iteration
+        updates all coefficients at once, so there is no coordinate order to
+        randomise, and the fit is deterministic.
+
+    selection : {'cyclic', 'random'}, default='cyclic'
+        scikit-learn's coordinate-descent order; accepted and unused, for the
+        same reason.
 
     Attributes
     ----------

@@ -6,7 +6,13 @@ from numbers import Real
 import numpy as np
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, check_array
+
+
+def reject_sparse_y(y):
+    """scikit-learn's TypeError for a sparse ``y`` (``check_array``'s own message)."""
+    if sparse.issparse(y):
+        check_array(y, accept_sparse=False, ensure_2d=False)
 
 
 def check_squares_finite(array, name):
