@@ -121,7 +121,8 @@ class _CrossValidated(LinearPredictor):
         self.alpha_ = float(grids[best_ratio, best_alpha])
         self.alpha_1se_ = float(one_standard_error(grids[best_ratio], mse[best_ratio]))
         several = len(ratios) > 1
-        self.alphas_ = grids if several else grids[0]
+        # As scikit-learn: a user's alphas are one grid, shared by every l1_ratio.
+        self.alphas_ = grids if several and isinstance(self.alphas, Integral) else grids[0]
         self.mse_path_ = mse if several else mse[0]
         chosen = self.alpha_ if self.refit_alpha == "min" else self.alpha_1se_
         problem = Problem(X, Y, sample_weight, self.fit_intercept, self._tasks)
@@ -321,7 +322,8 @@ class ElasticNetCV(_CrossValidated, BaseEstimator):
         minimum plus one standard error of that minimum's mean.
 
     alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
-        The grid of alphas, largest first.
+        The grid of alphas, largest first: one row per ``l1_ratio`` for an
+        automatic grid (an int ``alphas``), the user's alphas otherwise.
 
     mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
         Mean squared error on each held-out fold (weighted by
@@ -750,7 +752,8 @@ class MultiTaskElasticNetCV(_MultiTask, _CrossValidated, BaseEstimator):
         minimum plus one standard error of that minimum's mean.
 
     alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
-        The grid of alphas, largest first.
+        The grid of alphas, largest first: one row per ``l1_ratio`` for an
+        automatic grid (an int ``alphas``), the user's alphas otherwise.
 
     mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
         Mean squared error on each held-out fold (weighted by
