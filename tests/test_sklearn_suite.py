@@ -62,7 +62,6 @@ EXCLUDED = {
         "scikit-learn's ValueError names its coordinate-descent iterations"),
     "test_lasso_cv": (NEEDS_THE_CORE, MAX_ITER + " (max_iter=150 picks alpha "
         "0.12 against 0.056)"),
-    "test_enet_path": (NEEDS_THE_CORE, MAX_ITER + " (max_iter=150)"),
     r"test_warm_start(_multitask_lasso)?": (NEEDS_THE_CORE, MAX_ITER + "; and two "
         "warm-started fits of 5 iterations are not one of 10, since FISTA's "
         "momentum restarts with each fit"),
