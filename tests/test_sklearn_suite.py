@@ -67,8 +67,12 @@ EXCLUDED = {
         "momentum restarts with each fit"),
     r"test_path_parameters\[.*\]": (NEEDS_THE_CORE, SPARSE_DENSE + "; and "
         "max_iter=50"),
-    r"test_(sparse_dense_descent_paths|sparse_dense_equality"
-    r"|same_output_sparse_dense_lasso_and_enet_cv)\[.*\]": (NEEDS_THE_CORE, SPARSE_DENSE),
+    r"test_sparse_dense_descent_paths\[csr_\w+-(1-lasso_path|2-\w+)\]": (
+        NEEDS_THE_CORE, SPARSE_DENSE),
+    r"test_sparse_dense_equality\[csc_\w+-(True-24-6-0\.5-\w+-(Lasso|ElasticNet)CV"
+    r"|False-24-6-0\.5-(False-ElasticNetCV|True-(Lasso|ElasticNet)CV))\]": (
+        NEEDS_THE_CORE, SPARSE_DENSE),
+    r"test_same_output_sparse_dense_lasso_and_enet_cv\[.*\]": (NEEDS_THE_CORE, SPARSE_DENSE),
     "test_multi_task_lasso_cv_dtype": (NEEDS_THE_CORE, "the fit stops at a duality "
         "gap within tol=1e-6 (coef 0.9983 for 0.999), where coordinate descent "
         "lands on the exact solution in 2 passes; the test asks 3 decimals"),
@@ -76,7 +80,8 @@ EXCLUDED = {
         NEEDS_THE_CORE, "the automatic grid of ElasticNetCV(positive=True) takes "
         "alpha_max from |X^T y| (6.875 here) where scikit-learn takes the largest "
         "positive X^T y (0.625): the grid is computed in the core"),
-    r"test_enet_(ridge|ols)_consistency\[.*\]": (NEEDS_THE_CORE, "agreement with "
+    r"test_enet_ridge_consistency\[(False-[13]|True-1)-(1e-06|0\.1|1\.0)\]"
+    r"|test_enet_ols_consistency\[.*\]": (NEEDS_THE_CORE, "agreement with "
         "Ridge/OLS to rtol 5e-7 and 1e-11 at tol=1e-15 asks for float64 round-off "
         "accuracy, which the proximal-gradient loop (float32 phase, gap checked "
         "every 10 iterations) does not reach"),
