@@ -161,10 +161,11 @@ def enet_path(
     eps : float, default=1e-3
         Length of the path: ``alpha_min / alpha_max = eps``.
 
-    alphas : int, array-like or None, default=None
+    alphas : int, array-like or None, default='warn'
         An int is the number of alphas of the automatic grid, log-spaced from
         ``alpha_max`` (the smallest alpha giving all-zero coefficients: the
-        lasso's divided by ``l1_ratio``) down to ``eps * alpha_max``; None means 100. An array is used as it is,
+        lasso's divided by ``l1_ratio``) down to ``eps * alpha_max``; the default means 100 (None too, with
+        scikit-learn's FutureWarning). An array is used as it is,
         sorted in decreasing order.
 
     precompute : 'auto' or bool, default='auto'
@@ -188,6 +189,22 @@ def enet_path(
 
     return_n_iter : bool, default=False
         Whether to return the number of iterations of each alpha.
+
+    n_alphas : int, default='deprecated'
+        scikit-learn 1.9's deprecated grid size: it warns (FutureWarning) and
+        is used as ``alphas``; ``alphas=None`` warns too and means 100.
+
+    Xy, copy_X, coef_init, verbose, check_input :
+        scikit-learn's, accepted and unused: tflasso computes ``X^T y`` itself,
+        never modifies ``X``, starts every alpha from zero (a convex problem:
+        the solution does not depend on the start), prints nothing and always checks its input.
+
+    **params : dict
+        ``tol`` (default 1e-4), ``max_iter`` (default 1000) and
+        ``penalty_factor`` (default None), described above; scikit-learn's
+        ``random_state``, ``selection`` and ``do_screening`` are accepted and
+        unused. Any other name raises scikit-learn's ``ValueError``
+        ("Unexpected parameters in params").
 
     Returns
     -------
@@ -304,10 +321,11 @@ def lasso_path(
     eps : float, default=1e-3
         Length of the path: ``alpha_min / alpha_max = eps``.
 
-    alphas : int, array-like or None, default=None
+    alphas : int, array-like or None, default='warn'
         An int is the number of alphas of the automatic grid, log-spaced from
         ``alpha_max`` (the smallest alpha giving all-zero coefficients) down
-        to ``eps * alpha_max``; None means 100. An array is used as it is,
+        to ``eps * alpha_max``; the default means 100 (None too, with
+        scikit-learn's FutureWarning). An array is used as it is,
         sorted in decreasing order.
 
     precompute : 'auto' or bool, default='auto'
@@ -331,6 +349,22 @@ def lasso_path(
 
     return_n_iter : bool, default=False
         Whether to return the number of iterations of each alpha.
+
+    n_alphas : int, default='deprecated'
+        scikit-learn 1.9's deprecated grid size: it warns (FutureWarning) and
+        is used as ``alphas``; ``alphas=None`` warns too and means 100.
+
+    Xy, copy_X, coef_init, verbose :
+        scikit-learn's, accepted and unused: tflasso computes ``X^T y`` itself,
+        never modifies ``X``, starts every alpha from zero (a convex problem:
+        the solution does not depend on the start), prints nothing.
+
+    **params : dict
+        ``tol`` (default 1e-4), ``max_iter`` (default 1000) and
+        ``penalty_factor`` (default None), described above; scikit-learn's
+        ``random_state``, ``selection`` and ``do_screening`` are accepted and
+        unused. Any other name raises scikit-learn's ``ValueError``
+        ("Unexpected parameters in params").
 
     Returns
     -------
