@@ -40,7 +40,7 @@ print(f"scikit-learn: alpha_ = {theirs.alpha_:.4f}  ({1e3 * theirs_s:.0f} ms)")
 print(f"largest relative difference in mse_path_: "
       f"{np.max(np.abs(ours.mse_path_ / theirs.mse_path_ - 1)):.1e}")
 print(f"one-standard-error alpha: {ours.alpha_1se_:.4f}, "
-      f"selects {np.count_nonzero(LassoCV(cv=folds, tol=tol, selection='1se').fit(X, y).coef_)} "
+      f"selects {np.count_nonzero(LassoCV(cv=folds, tol=tol, refit_alpha='1se').fit(X, y).coef_)} "
       f"features instead of {np.count_nonzero(ours.coef_)}")
 
 # %%

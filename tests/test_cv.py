@@ -78,7 +78,7 @@ def test_lasso_cv_one_standard_error_rule_in_numpy(diabetes_fits):
 
 def test_lasso_cv_selection_1se_refits_at_alpha_1se(diabetes_fits, diabetes):
     X, y = diabetes
-    model = LassoCV(**PARAMS, cv=KFold(5), selection="1se").fit(X, y)
+    model = LassoCV(**PARAMS, cv=KFold(5), refit_alpha="1se").fit(X, y)
     assert model.alpha_1se_ == diabetes_fits[0].alpha_1se_
     lasso = SklearnLasso(alpha=model.alpha_1se_, tol=1e-10, max_iter=100_000).fit(X, y)
     np.testing.assert_allclose(model.coef_, lasso.coef_, atol=1e-2)
@@ -167,3 +167,44 @@ def test_lasso_cv_working_sets_match_sklearn(monkeypatch):
     y = X[:, :5] @ [3.0, -2.0, 2.0, 1.5, -1.0] + rng.standard_normal(300)
     _assert_agree(*_fit_both(X, y, alphas=20))
     _assert_agree(*_fit_both(X, y, alphas=20, positive=True))
+
+
+def test_lasso_cv_routes_groups_to_the_splitter_like_sklearn():
+    """With metadata routing, ``groups`` reaches GroupKFold, as in scikit-learn."""
+    import sklearn
+    from sklearn.model_selection import GroupKFold
+
+    X, y = make_problem(60, 8)
+    groups = np.repeat(np.arange(6), 10)
+    params = dict(alphas=10, tol=1e-8, max_iter=100_000)
+    with sklearn.config_context(enable_metadata_routing=True):
+        ours = LassoCV(cv=GroupKFold(3), **params).fit(X, y, groups=groups)
+        theirs = SklearnLassoCV(cv=GroupKFold(3), **params).fit(X, y, groups=groups)
+    # Each fold holds out whole groups: the folds are GroupKFold's.
+    np.testing.assert_allclose(ours.mse_path_, theirs.mse_path_, rtol=1e-4)
+    assert ours.alpha_ == theirs.alpha_
+    with pytest.raises(ValueError, match="only supported if enable_metadata_routing=True"):
+        LassoCV(cv=GroupKFold(3)).fit(X, y, groups=groups)
+
+
+def test_lasso_cv_takes_folds_as_boolean_masks():
+    X, y = make_problem(40, 6)
+    index_folds = list(KFold(4).split(X))
+    n = len(y)
+    mask_folds = [(np.isin(np.arange(n), tr), np.isin(np.arange(n), te))
+                  for tr, te in index_folds]
+    by_index = LassoCV(cv=index_folds, alphas=8).fit(X, y)
+    by_mask = LassoCV(cv=mask_folds, alphas=8).fit(X, y)
+    np.testing.assert_array_equal(by_index.mse_path_, by_mask.mse_path_)
+
+
+def test_lasso_cv_selection_is_sklearns_and_sparse_y_is_refused():
+    X, y = make_problem(30, 5)
+    # scikit-learn's coordinate order: accepted, and it changes nothing.
+    cyclic = LassoCV(alphas=5, cv=3, selection="cyclic").fit(X, y)
+    random = LassoCV(alphas=5, cv=3, selection="random", random_state=0).fit(X, y)
+    np.testing.assert_array_equal(cyclic.coef_, random.coef_)
+    with pytest.raises(ValueError, match="'selection' parameter of LassoCV"):
+        LassoCV(selection="1se").fit(X, y)
+    with pytest.raises(TypeError, match="Sparse data was passed"):
+        LassoCV(alphas=5).fit(X, sparse.csr_matrix(y[:, None]))

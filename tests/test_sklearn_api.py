@@ -46,3 +46,15 @@ def test_invalid_parameters_name_the_argument(bad):
     name = next(iter(bad))
     with pytest.raises(ValueError, match=f"'{name}' parameter of Lasso"):
         Lasso(**bad).fit(X, y)
+
+
+@pytest.mark.parametrize("interface", ["spmatrix", "sparray"])
+def test_sparse_coef_follows_sklearns_sparse_interface(interface):
+    import sklearn
+
+    X, y = np.eye(3), np.array([1.0, 2.0, 3.0])
+    with sklearn.config_context(sparse_interface=interface):
+        ours = Lasso(alpha=0.1, tol=1e-12).fit(X, y).sparse_coef_
+        theirs = SklearnLasso(alpha=0.1, tol=1e-12).fit(X, y).sparse_coef_
+    assert type(ours) is type(theirs)
+    np.testing.assert_allclose(ours.toarray(), theirs.toarray(), atol=1e-6)

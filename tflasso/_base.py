@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 from scipy import sparse
+from sklearn import get_config
 from sklearn.base import RegressorMixin
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -18,12 +19,14 @@ from ._validation import (
     check_penalty_factor,
     check_sample_weight,
     check_squares_finite,
+    reject_sparse_y,
     warn_unconverged,
 )
 
 
 def check_inputs(estimator, X, y, sample_weight, multi_output, weight_dtype=None):
     """scikit-learn's checks, plus ours: ``(X, Y (n, K), sample_weight, y_1d)``."""
+    reject_sparse_y(y)
     X, y = validate_data(
         estimator, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
         multi_output=multi_output, y_numeric=True,
@@ -98,8 +101,15 @@ class LinearPredictor(RegressorMixin):
 
     @property
     def sparse_coef_(self):
-        """``coef_`` as a sparse CSR matrix of shape (n_targets, n_features)."""
-        return sparse.csr_matrix(np.atleast_2d(self.coef_))
+        """``coef_`` as a sparse CSR matrix of shape (n_targets, n_features).
+
+        A ``csr_matrix``, or a ``csr_array`` under scikit-learn's
+        ``set_config(sparse_interface="sparray")``, as scikit-learn returns.
+        """
+        coef = np.atleast_2d(self.coef_)
+        if get_config().get("sparse_interface") == "sparray":
+            return sparse.csr_array(coef)
+        return sparse.csr_matrix(coef)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -12,12 +12,20 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.model_selection import check_cv
+from sklearn.utils import check_scalar
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
 
 from . import _strategies
 from ._base import LinearPredictor, check_inputs, penalty_factor
 from ._lasso import _COMMON
-from ._path import sorted_alphas
+from ._path import enet_path, lasso_path, sorted_alphas
 from ._problem import Problem
 from ._validation import check_finite_result
 
@@ -48,7 +56,7 @@ class _CrossValidated(LinearPredictor):
         return getattr(self, "positive", False)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **params):
         """Choose the penalty by cross-validation, then refit on all the data.
 
         Parameters
@@ -63,11 +71,17 @@ class _CrossValidated(LinearPredictor):
             Sample weights, used in every fit (rescaled to sum to the fold's
             size) and in each fold's validation error.
 
+        **params : dict
+            Metadata for the CV splitter (such as ``groups`` for
+            :class:`~sklearn.model_selection.GroupKFold`), routed as in
+            scikit-learn: only with ``sklearn.set_config(enable_metadata_routing=True)``.
+
         Returns
         -------
         self : object
             The fitted estimator.
         """
+        _raise_for_params(params, self, "fit")
         # float64 weights: the folds' moments are accumulated in float64.
         X, Y, sample_weight, y_1d = check_inputs(
             self, X, y, sample_weight, self._tasks, weight_dtype=np.float64
@@ -78,12 +92,18 @@ class _CrossValidated(LinearPredictor):
                 f"{np.shape(y)}."
             )
         ratios = self._l1_ratios()
-        grid = (
-            self.alphas if isinstance(self.alphas, Integral)
-            else sorted_alphas(self.alphas)
-        )
+        grid = checked_alphas(self.alphas)
         factor = penalty_factor(self, X.shape[1])
-        folds = list(check_cv(self.cv).split(X, Y[:, 0] if Y.shape[1] == 1 else Y))
+        split = (
+            process_routing(self, "fit", sample_weight=sample_weight, **params)
+            .splitter.split if _routing_enabled() else {}
+        )
+        folds = [
+            (as_indices(train), as_indices(test))
+            for train, test in check_cv(self.cv).split(
+                X, Y[:, 0] if Y.shape[1] == 1 else Y, **split
+            )
+        ]
         n_fits = np.size(grid) if np.ndim(grid) else grid
         form = _strategies.choose_form(
             X, getattr(self, "precompute", "auto"), n_fits * len(ratios) * len(folds)
@@ -101,9 +121,10 @@ class _CrossValidated(LinearPredictor):
         self.alpha_ = float(grids[best_ratio, best_alpha])
         self.alpha_1se_ = float(one_standard_error(grids[best_ratio], mse[best_ratio]))
         several = len(ratios) > 1
-        self.alphas_ = grids if several else grids[0]
+        # As scikit-learn: a user's alphas are one grid, shared by every l1_ratio.
+        self.alphas_ = grids if several and isinstance(self.alphas, Integral) else grids[0]
         self.mse_path_ = mse if several else mse[0]
-        chosen = self.alpha_ if self.selection == "min" else self.alpha_1se_
+        chosen = self.alpha_ if self.refit_alpha == "min" else self.alpha_1se_
         problem = Problem(X, Y, sample_weight, self.fit_intercept, self._tasks)
         if refits is not None:
             w, gaps, n_iters, x_offset, y_offset = refits
@@ -123,23 +144,74 @@ class _CrossValidated(LinearPredictor):
         )
         return self
 
+    def get_metadata_routing(self):
+        """Get the metadata routing of this object: ``fit`` routes to the splitter.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            A :class:`~sklearn.utils.metadata_routing.MetadataRouter` routing
+            ``fit``'s metadata (such as ``groups``) to the CV splitter's ``split``.
+        """
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(
+                splitter=check_cv(self.cv),
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+        )
+
+
+def checked_alphas(alphas):
+    """An int grid size as it is; a user's alphas checked, as float64, largest first.
+
+    Each entry is checked as scikit-learn checks it, so the messages are
+    scikit-learn's (``alphas[1] == -1, must be >= 0.0.``).
+    """
+    if isinstance(alphas, Integral):
+        return alphas
+    for index, alpha in enumerate(alphas):
+        check_scalar(alpha, f"alphas[{index}]", target_type=Real, min_val=0.0,
+                     include_boundaries="left")
+    return sorted_alphas(alphas)
+
+
+def as_indices(fold):
+    """A fold as indices, also when a splitter gives it as a boolean mask."""
+    fold = np.asarray(fold)
+    return np.flatnonzero(fold) if fold.dtype == bool else fold
+
 
 _CV_COMMON = {
     **{key: _COMMON[key] for key in ("fit_intercept", "max_iter", "tol", "penalty_factor")},
     "eps": [Interval(Real, 0, None, closed="neither")],
     "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
     "cv": ["cv_object"],
-    "selection": [StrOptions({"min", "1se"})],
+    "refit_alpha": [StrOptions({"min", "1se"})],
+    # scikit-learn's coordinate-descent parameters, accepted and unused.
+    "copy_X": ["boolean"],
+    "verbose": ["verbose"],
+    "n_jobs": [Integral, None],
+    "random_state": ["random_state"],
+    "selection": [StrOptions({"cyclic", "random"})],
 }
 _SINGLE = {"precompute": [StrOptions({"auto"}), "boolean"], "positive": ["boolean"]}
-_RATIOS = {"l1_ratio": [Interval(Real, 0, 1, closed="right"), "array-like"]}
+_RATIOS = {"l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"]}
 
 
-def _ratio_list(l1_ratio):
+def _ratio_list(l1_ratio, alphas):
     ratios = np.atleast_1d(np.asarray(l1_ratio, dtype=np.float64)).ravel()
-    if ratios.size == 0 or np.any(~(ratios > 0) | (ratios > 1)):
+    if ratios.size == 0 or np.any(~(ratios >= 0) | (ratios > 1)):
         raise ValueError(
-            f"l1_ratio must be in (0, 1] (a float or a list of floats); got {l1_ratio!r}."
+            f"l1_ratio must be in [0, 1] (a float or a list of floats); got {l1_ratio!r}."
+        )
+    if isinstance(alphas, Integral) and np.any(ratios == 0):
+        # alpha_max is infinite for ridge (scikit-learn's message).
+        raise ValueError(
+            "Automatic alpha grid generation is not supported for l1_ratio=0. "
+            "Please supply a grid by providing your estimator with the "
+            "appropriate `alphas=` argument."
         )
     return list(ratios)
 
@@ -207,14 +279,35 @@ class ElasticNetCV(_CrossValidated, BaseEstimator):
     positive : bool, default=False
         When True, constrain the coefficients to be non-negative.
 
-    selection : {'min', '1se'}, default='min'
-        Which alpha is refitted: 'min', the one with the lowest mean CV error
-        (``alpha_``), or '1se', the largest one within one standard error of
-        that minimum (``alpha_1se_``, a sparser model).
+    refit_alpha : {'min', '1se'}, default='min'
+        Which alpha is refitted on all the data: 'min', the one with the
+        lowest mean CV error (``alpha_``, scikit-learn's choice), or '1se',
+        the largest one within one standard error of that minimum
+        (``alpha_1se_``, a sparser model; glmnet's ``lambda.1se``).
 
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature multipliers of ``alpha`` in every fit; 0 leaves a feature
         unpenalised. The grid's ``alpha_max`` takes them into account.
+
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility; ``X`` is never modified, so
+        it is unused.
+
+    verbose : bool or int, default=0
+        Accepted for scikit-learn compatibility and unused: nothing is printed.
+
+    n_jobs : int, default=None
+        Accepted for scikit-learn compatibility and unused: the folds are not
+        run in separate jobs, since every fold and alpha is a column of one
+        TensorFlow program (whose threads TensorFlow manages).
+
+    random_state : int, RandomState instance or None, default=None
+        Accepted for scikit-learn compatibility and unused: there is no
+        coordinate order to randomise (see :class:`Lasso`); it does not seed
+        the folds either (give ``cv`` a seeded splitter for that).
+
+    selection : {'cyclic', 'random'}, default='cyclic'
+        scikit-learn's coordinate-descent order; accepted and unused.
 
     Attributes
     ----------
@@ -229,7 +322,8 @@ class ElasticNetCV(_CrossValidated, BaseEstimator):
         minimum plus one standard error of that minimum's mean.
 
     alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
-        The grid of alphas, largest first.
+        The grid of alphas, largest first: one row per ``l1_ratio`` for an
+        automatic grid (an int ``alphas``), the user's alphas otherwise.
 
     mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
         Mean squared error on each held-out fold (weighted by
@@ -296,6 +390,8 @@ class ElasticNetCV(_CrossValidated, BaseEstimator):
 
     _parameter_constraints: dict = {**_CV_COMMON, **_SINGLE, **_RATIOS}
 
+    path = staticmethod(enet_path)
+
     def __init__(
         self,
         *,
@@ -307,8 +403,13 @@ class ElasticNetCV(_CrossValidated, BaseEstimator):
         max_iter=1000,
         tol=1e-4,
         cv=None,
+        copy_X=True,
+        verbose=0,
+        n_jobs=None,
         positive=False,
-        selection="min",
+        random_state=None,
+        selection="cyclic",
+        refit_alpha="min",
         penalty_factor=None,
     ):
         self.l1_ratio = l1_ratio
@@ -320,11 +421,16 @@ class ElasticNetCV(_CrossValidated, BaseEstimator):
         self.tol = tol
         self.cv = cv
         self.positive = positive
+        self.copy_X = copy_X
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.random_state = random_state
         self.selection = selection
+        self.refit_alpha = refit_alpha
         self.penalty_factor = penalty_factor
 
     def _l1_ratios(self):
-        return _ratio_list(self.l1_ratio)
+        return _ratio_list(self.l1_ratio, self.alphas)
 
 
 class LassoCV(_CrossValidated, BaseEstimator):
@@ -385,14 +491,35 @@ class LassoCV(_CrossValidated, BaseEstimator):
     positive : bool, default=False
         When True, constrain the coefficients to be non-negative.
 
-    selection : {'min', '1se'}, default='min'
-        Which alpha is refitted: 'min', the one with the lowest mean CV error
-        (``alpha_``), or '1se', the largest one within one standard error of
-        that minimum (``alpha_1se_``, a sparser model).
+    refit_alpha : {'min', '1se'}, default='min'
+        Which alpha is refitted on all the data: 'min', the one with the
+        lowest mean CV error (``alpha_``, scikit-learn's choice), or '1se',
+        the largest one within one standard error of that minimum
+        (``alpha_1se_``, a sparser model; glmnet's ``lambda.1se``).
 
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature multipliers of ``alpha`` in every fit; 0 leaves a feature
         unpenalised. The grid's ``alpha_max`` takes them into account.
+
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility; ``X`` is never modified, so
+        it is unused.
+
+    verbose : bool or int, default=False
+        Accepted for scikit-learn compatibility and unused: nothing is printed.
+
+    n_jobs : int, default=None
+        Accepted for scikit-learn compatibility and unused: the folds are not
+        run in separate jobs, since every fold and alpha is a column of one
+        TensorFlow program (whose threads TensorFlow manages).
+
+    random_state : int, RandomState instance or None, default=None
+        Accepted for scikit-learn compatibility and unused: there is no
+        coordinate order to randomise (see :class:`Lasso`); it does not seed
+        the folds either (give ``cv`` a seeded splitter for that).
+
+    selection : {'cyclic', 'random'}, default='cyclic'
+        scikit-learn's coordinate-descent order; accepted and unused.
 
     Attributes
     ----------
@@ -474,6 +601,8 @@ class LassoCV(_CrossValidated, BaseEstimator):
 
     _parameter_constraints: dict = {**_CV_COMMON, **_SINGLE}
 
+    path = staticmethod(lasso_path)
+
     def __init__(
         self,
         *,
@@ -484,8 +613,13 @@ class LassoCV(_CrossValidated, BaseEstimator):
         max_iter=1000,
         tol=1e-4,
         cv=None,
+        copy_X=True,
+        verbose=False,
+        n_jobs=None,
         positive=False,
-        selection="min",
+        random_state=None,
+        selection="cyclic",
+        refit_alpha="min",
         penalty_factor=None,
     ):
         self.eps = eps
@@ -496,7 +630,12 @@ class LassoCV(_CrossValidated, BaseEstimator):
         self.tol = tol
         self.cv = cv
         self.positive = positive
+        self.copy_X = copy_X
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.random_state = random_state
         self.selection = selection
+        self.refit_alpha = refit_alpha
         self.penalty_factor = penalty_factor
 
 
@@ -570,14 +709,35 @@ class MultiTaskElasticNetCV(_MultiTask, _CrossValidated, BaseEstimator):
         (:class:`~sklearn.model_selection.KFold`), a CV splitter, or an
         iterable of (train, test) index arrays.
 
-    selection : {'min', '1se'}, default='min'
-        Which alpha is refitted: 'min', the one with the lowest mean CV error
-        (``alpha_``), or '1se', the largest one within one standard error of
-        that minimum (``alpha_1se_``, a sparser model).
+    refit_alpha : {'min', '1se'}, default='min'
+        Which alpha is refitted on all the data: 'min', the one with the
+        lowest mean CV error (``alpha_``, scikit-learn's choice), or '1se',
+        the largest one within one standard error of that minimum
+        (``alpha_1se_``, a sparser model; glmnet's ``lambda.1se``).
 
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature multipliers of ``alpha`` in every fit; 0 leaves a feature
         unpenalised. The grid's ``alpha_max`` takes them into account.
+
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility; ``X`` is never modified, so
+        it is unused.
+
+    verbose : bool or int, default=0
+        Accepted for scikit-learn compatibility and unused: nothing is printed.
+
+    n_jobs : int, default=None
+        Accepted for scikit-learn compatibility and unused: the folds are not
+        run in separate jobs, since every fold and alpha is a column of one
+        TensorFlow program (whose threads TensorFlow manages).
+
+    random_state : int, RandomState instance or None, default=None
+        Accepted for scikit-learn compatibility and unused: there is no
+        coordinate order to randomise (see :class:`Lasso`); it does not seed
+        the folds either (give ``cv`` a seeded splitter for that).
+
+    selection : {'cyclic', 'random'}, default='cyclic'
+        scikit-learn's coordinate-descent order; accepted and unused.
 
     Attributes
     ----------
@@ -592,7 +752,8 @@ class MultiTaskElasticNetCV(_MultiTask, _CrossValidated, BaseEstimator):
         minimum plus one standard error of that minimum's mean.
 
     alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
-        The grid of alphas, largest first.
+        The grid of alphas, largest first: one row per ``l1_ratio`` for an
+        automatic grid (an int ``alphas``), the user's alphas otherwise.
 
     mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
         Mean squared error on each held-out fold (weighted by
@@ -659,6 +820,8 @@ class MultiTaskElasticNetCV(_MultiTask, _CrossValidated, BaseEstimator):
 
     _parameter_constraints: dict = {**_CV_COMMON, **_RATIOS}
 
+    path = staticmethod(enet_path)
+
     def __init__(
         self,
         *,
@@ -669,7 +832,12 @@ class MultiTaskElasticNetCV(_MultiTask, _CrossValidated, BaseEstimator):
         max_iter=1000,
         tol=1e-4,
         cv=None,
-        selection="min",
+        copy_X=True,
+        verbose=0,
+        n_jobs=None,
+        random_state=None,
+        selection="cyclic",
+        refit_alpha="min",
         penalty_factor=None,
     ):
         self.l1_ratio = l1_ratio
@@ -679,11 +847,16 @@ class MultiTaskElasticNetCV(_MultiTask, _CrossValidated, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.cv = cv
+        self.copy_X = copy_X
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.random_state = random_state
         self.selection = selection
+        self.refit_alpha = refit_alpha
         self.penalty_factor = penalty_factor
 
     def _l1_ratios(self):
-        return _ratio_list(self.l1_ratio)
+        return _ratio_list(self.l1_ratio, self.alphas)
 
 
 class MultiTaskLassoCV(_MultiTask, _CrossValidated, BaseEstimator):
@@ -741,14 +914,35 @@ class MultiTaskLassoCV(_MultiTask, _CrossValidated, BaseEstimator):
         (:class:`~sklearn.model_selection.KFold`), a CV splitter, or an
         iterable of (train, test) index arrays.
 
-    selection : {'min', '1se'}, default='min'
-        Which alpha is refitted: 'min', the one with the lowest mean CV error
-        (``alpha_``), or '1se', the largest one within one standard error of
-        that minimum (``alpha_1se_``, a sparser model).
+    refit_alpha : {'min', '1se'}, default='min'
+        Which alpha is refitted on all the data: 'min', the one with the
+        lowest mean CV error (``alpha_``, scikit-learn's choice), or '1se',
+        the largest one within one standard error of that minimum
+        (``alpha_1se_``, a sparser model; glmnet's ``lambda.1se``).
 
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature multipliers of ``alpha`` in every fit; 0 leaves a feature
         unpenalised. The grid's ``alpha_max`` takes them into account.
+
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility; ``X`` is never modified, so
+        it is unused.
+
+    verbose : bool or int, default=False
+        Accepted for scikit-learn compatibility and unused: nothing is printed.
+
+    n_jobs : int, default=None
+        Accepted for scikit-learn compatibility and unused: the folds are not
+        run in separate jobs, since every fold and alpha is a column of one
+        TensorFlow program (whose threads TensorFlow manages).
+
+    random_state : int, RandomState instance or None, default=None
+        Accepted for scikit-learn compatibility and unused: there is no
+        coordinate order to randomise (see :class:`Lasso`); it does not seed
+        the folds either (give ``cv`` a seeded splitter for that).
+
+    selection : {'cyclic', 'random'}, default='cyclic'
+        scikit-learn's coordinate-descent order; accepted and unused.
 
     Attributes
     ----------
@@ -827,6 +1021,8 @@ class MultiTaskLassoCV(_MultiTask, _CrossValidated, BaseEstimator):
 
     _parameter_constraints: dict = dict(_CV_COMMON)
 
+    path = staticmethod(lasso_path)
+
     def __init__(
         self,
         *,
@@ -836,7 +1032,12 @@ class MultiTaskLassoCV(_MultiTask, _CrossValidated, BaseEstimator):
         max_iter=1000,
         tol=1e-4,
         cv=None,
-        selection="min",
+        copy_X=True,
+        verbose=False,
+        n_jobs=None,
+        random_state=None,
+        selection="cyclic",
+        refit_alpha="min",
         penalty_factor=None,
     ):
         self.eps = eps
@@ -845,5 +1046,10 @@ class MultiTaskLassoCV(_MultiTask, _CrossValidated, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.cv = cv
+        self.copy_X = copy_X
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.random_state = random_state
         self.selection = selection
+        self.refit_alpha = refit_alpha
         self.penalty_factor = penalty_factor

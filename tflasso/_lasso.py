@@ -8,7 +8,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _strategies
 from ._base import LinearPredictor, check_inputs, penalty_factor, warn_alpha_zero
+from ._path import enet_path
 from ._problem import Problem
+from ._validation import check_gram
 
 
 class _Penalised(LinearPredictor):
@@ -24,6 +26,11 @@ class _Penalised(LinearPredictor):
                 f"{np.shape(y)}."
             )
         warn_alpha_zero(self.alpha)
+        if not isinstance(precompute, (str, bool)):
+            # A user's Gram matrix is checked as scikit-learn checks it; the
+            # Gram form then computes its own (centred, weighted) one.
+            check_gram(precompute, X, sample_weight, self.fit_intercept)
+            precompute = True
         factor = penalty_factor(self, X.shape[1])
         problem = Problem(X, Y, sample_weight, self.fit_intercept, self._tasks)
         w0 = np.zeros((X.shape[1], Y.shape[1]))
@@ -49,6 +56,10 @@ _COMMON = {
     "tol": [Interval(Real, 0, None, closed="left")],
     "warm_start": ["boolean"],
     "penalty_factor": ["array-like", None],
+    # scikit-learn's coordinate-descent parameters, accepted and unused.
+    "copy_X": ["boolean"],
+    "random_state": ["random_state"],
+    "selection": [StrOptions({"cyclic", "random"})],
 }
 
 
@@ -89,7 +100,7 @@ class ElasticNet(_Penalised, BaseEstimator):
         Whether to fit an (unpenalised) intercept. If False, the data are
         assumed to be centred.
 
-    precompute : 'auto' or bool, default='auto'
+    precompute : 'auto', bool or array-like, default='auto'
         Whether to solve from the Gram matrix ``X^T X``: one pass over the data,
         after which an iteration costs ``n_features**2`` instead of
         ``n_samples * n_features``. 'auto' uses it for dense ``X`` with
@@ -99,6 +110,11 @@ class ElasticNet(_Penalised, BaseEstimator):
         non-zero, and one pass over all of them checks the duality gap and
         grows the set. ``False`` iterates on ``X`` itself (a
         ``tf.SparseTensor`` when ``X`` is sparse).
+        A Gram matrix of shape (n_features, n_features) is accepted as in
+        scikit-learn: one entry is checked against the data (a ValueError if
+        it does not match; with an intercept and uncentred ``X`` a warning),
+        then tflasso computes its own centred, weighted Gram matrix and uses
+        the Gram form.
 
     max_iter : int, default=1000
         Maximum number of proximal-gradient iterations.
@@ -119,6 +135,19 @@ class ElasticNet(_Penalised, BaseEstimator):
         ``penalty_factor[j]``.
         0 leaves a feature unpenalised; None means 1 for every feature. The
         factors are used as given, not rescaled.
+
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility; ``X`` is never modified, so
+        it is unused.
+
+    random_state : int, RandomState instance or None, default=None
+        Accepted for scikit-learn compatibility and unused: every iteration
+        updates all coefficients at once, so there is no coordinate order to
+        randomise, and the fit is deterministic.
+
+    selection : {'cyclic', 'random'}, default='cyclic'
+        scikit-learn's coordinate-descent order; accepted and unused, for the
+        same reason.
 
     Attributes
     ----------
@@ -185,9 +214,11 @@ class ElasticNet(_Penalised, BaseEstimator):
     _parameter_constraints: dict = {
         **_COMMON,
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "precompute": [StrOptions({"auto"}), "boolean"],
+        "precompute": [StrOptions({"auto"}), "boolean", "array-like"],
         "positive": ["boolean"],
     }
+
+    path = staticmethod(enet_path)
 
     def __init__(
         self,
@@ -197,9 +228,12 @@ class ElasticNet(_Penalised, BaseEstimator):
         fit_intercept=True,
         precompute="auto",
         max_iter=1000,
+        copy_X=True,
         tol=1e-4,
         warm_start=False,
         positive=False,
+        random_state=None,
+        selection="cyclic",
         penalty_factor=None,
     ):
         self.alpha = alpha
@@ -211,9 +245,12 @@ class ElasticNet(_Penalised, BaseEstimator):
         self.warm_start = warm_start
         self.positive = positive
         self.penalty_factor = penalty_factor
+        self.copy_X = copy_X
+        self.random_state = random_state
+        self.selection = selection
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, check_input=True):
         """Fit the model.
 
         Parameters
@@ -226,6 +263,10 @@ class ElasticNet(_Penalised, BaseEstimator):
 
         sample_weight : float or array-like of shape (n_samples,), default=None
             Sample weights, rescaled internally to sum to ``n_samples``.
+
+        check_input : bool, default=True
+            Accepted for scikit-learn compatibility and unused: the input is
+            always checked.
 
         Returns
         -------
@@ -274,7 +315,7 @@ class Lasso(ElasticNet):
         Whether to fit an (unpenalised) intercept. If False, the data are
         assumed to be centred.
 
-    precompute : 'auto' or bool, default='auto'
+    precompute : 'auto', bool or array-like, default='auto'
         Whether to solve from the Gram matrix ``X^T X``: one pass over the data,
         after which an iteration costs ``n_features**2`` instead of
         ``n_samples * n_features``. 'auto' uses it for dense ``X`` with
@@ -284,6 +325,11 @@ class Lasso(ElasticNet):
         non-zero, and one pass over all of them checks the duality gap and
         grows the set. ``False`` iterates on ``X`` itself (a
         ``tf.SparseTensor`` when ``X`` is sparse).
+        A Gram matrix of shape (n_features, n_features) is accepted as in
+        scikit-learn: one entry is checked against the data (a ValueError if
+        it does not match; with an intercept and uncentred ``X`` a warning),
+        then tflasso computes its own centred, weighted Gram matrix and uses
+        the Gram form.
 
     max_iter : int, default=1000
         Maximum number of proximal-gradient iterations.
@@ -303,6 +349,19 @@ class Lasso(ElasticNet):
         feature ``j`` is penalised by ``alpha * penalty_factor[j] * |w_j|``.
         0 leaves a feature unpenalised; None means 1 for every feature. The
         factors are used as given, not rescaled.
+
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility; ``X`` is never modified, so
+        it is unused.
+
+    random_state : int, RandomState instance or None, default=None
+        Accepted for scikit-learn compatibility and unused: every iteration
+        updates all coefficients at once, so there is no coordinate order to
+        randomise, and the fit is deterministic.
+
+    selection : {'cyclic', 'random'}, default='cyclic'
+        scikit-learn's coordinate-descent order; accepted and unused, for the
+        same reason.
 
     Attributes
     ----------
@@ -378,16 +437,20 @@ class Lasso(ElasticNet):
         *,
         fit_intercept=True,
         precompute="auto",
+        copy_X=True,
         max_iter=1000,
         tol=1e-4,
         warm_start=False,
         positive=False,
+        random_state=None,
+        selection="cyclic",
         penalty_factor=None,
     ):
         super().__init__(
             alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept,
-            precompute=precompute, max_iter=max_iter, tol=tol,
-            warm_start=warm_start, positive=positive, penalty_factor=penalty_factor,
+            precompute=precompute, max_iter=max_iter, copy_X=copy_X, tol=tol,
+            warm_start=warm_start, positive=positive, random_state=random_state,
+            selection=selection, penalty_factor=penalty_factor,
         )
 
     def _l1_ratio(self):

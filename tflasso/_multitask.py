@@ -47,6 +47,19 @@ class MultiTaskElasticNet(_Penalised, BaseEstimator):
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature multipliers of ``alpha``; 0 leaves a feature unpenalised.
 
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility; ``X`` is never modified, so
+        it is unused.
+
+    random_state : int, RandomState instance or None, default=None
+        Accepted for scikit-learn compatibility and unused: every iteration
+        updates all coefficients at once, so there is no coordinate order to
+        randomise, and the fit is deterministic.
+
+    selection : {'cyclic', 'random'}, default='cyclic'
+        scikit-learn's coordinate-descent order; accepted and unused, for the
+        same reason.
+
     Attributes
     ----------
     coef_ : ndarray of shape (n_tasks, n_features)
@@ -105,9 +118,12 @@ class MultiTaskElasticNet(_Penalised, BaseEstimator):
         *,
         l1_ratio=0.5,
         fit_intercept=True,
+        copy_X=True,
         max_iter=1000,
         tol=1e-4,
         warm_start=False,
+        random_state=None,
+        selection="cyclic",
         penalty_factor=None,
     ):
         self.alpha = alpha
@@ -117,6 +133,9 @@ class MultiTaskElasticNet(_Penalised, BaseEstimator):
         self.tol = tol
         self.warm_start = warm_start
         self.penalty_factor = penalty_factor
+        self.copy_X = copy_X
+        self.random_state = random_state
+        self.selection = selection
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -180,6 +199,19 @@ class MultiTaskLasso(MultiTaskElasticNet):
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature multipliers of ``alpha``; 0 leaves a feature unpenalised.
 
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility; ``X`` is never modified, so
+        it is unused.
+
+    random_state : int, RandomState instance or None, default=None
+        Accepted for scikit-learn compatibility and unused: every iteration
+        updates all coefficients at once, so there is no coordinate order to
+        randomise, and the fit is deterministic.
+
+    selection : {'cyclic', 'random'}, default='cyclic'
+        scikit-learn's coordinate-descent order; accepted and unused, for the
+        same reason.
+
     Attributes
     ----------
     coef_ : ndarray of shape (n_tasks, n_features)
@@ -230,14 +262,19 @@ class MultiTaskLasso(MultiTaskElasticNet):
         alpha=1.0,
         *,
         fit_intercept=True,
+        copy_X=True,
         max_iter=1000,
         tol=1e-4,
         warm_start=False,
+        random_state=None,
+        selection="cyclic",
         penalty_factor=None,
     ):
         super().__init__(
-            alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept, max_iter=max_iter,
-            tol=tol, warm_start=warm_start, penalty_factor=penalty_factor,
+            alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept, copy_X=copy_X,
+            max_iter=max_iter, tol=tol, warm_start=warm_start,
+            random_state=random_state, selection=selection,
+            penalty_factor=penalty_factor,
         )
 
     def _l1_ratio(self):

@@ -1,9 +1,17 @@
 """``enet_path`` and ``lasso_path``: one problem along a grid of alphas, solved at once."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from scipy import sparse
+from sklearn.utils._param_validation import (
+    Hidden,
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+    validate_params,
+)
 from sklearn.utils.validation import check_array, check_consistent_length
 
 from . import _strategies
@@ -28,21 +36,81 @@ def sorted_alphas(alphas):
 
 _PATH_PARAMETERS = {
     "X": ["array-like", "sparse matrix"],
-    "y": ["array-like"],
+    "y": ["array-like", "sparse matrix"],
     "eps": [Interval(Real, 0, None, closed="neither")],
-    "alphas": [Interval(Integral, 1, None, closed="left"), "array-like", None],
-    "precompute": [StrOptions({"auto"}), "boolean"],
+    "n_alphas": [Interval(Integral, 1, None, closed="left"), Hidden(StrOptions({"deprecated"}))],
+    "alphas": [
+        Interval(Integral, 1, None, closed="left"), "array-like", None,
+        Hidden(StrOptions({"warn"})),
+    ],
+    "precompute": [StrOptions({"auto"}), "boolean", "array-like"],
+    "Xy": ["array-like", None],
+    "copy_X": ["boolean"],
+    "coef_init": ["array-like", None],
+    "verbose": ["verbose"],
+    "return_n_iter": ["boolean"],
+    "positive": ["boolean"],
+}
+
+# The keyword ``**params`` of the paths: scikit-learn's, with their defaults,
+# and tflasso's ``penalty_factor``. ``random_state``, ``selection`` and
+# ``do_screening`` are the coordinate-descent solver's, accepted and unused.
+_PARAMS = {
+    "tol": 1e-4, "max_iter": 1000, "penalty_factor": None, "random_state": None,
+    "selection": "cyclic", "do_screening": True,
+}
+_PARAMS_CONSTRAINTS = {
+    "tol": [Interval(Real, 0, None, closed="left")],
     # The compiled loop counts iterations in int32.
     "max_iter": [Interval(Integral, 1, 2**31 - 1, closed="both")],
-    "tol": [Interval(Real, 0, None, closed="left")],
-    "positive": ["boolean"],
     "penalty_factor": ["array-like", None],
-    "return_n_iter": ["boolean"],
+    "random_state": ["random_state"],
+    "selection": [StrOptions({"cyclic", "random"})],
+    "do_screening": ["boolean"],
 }
 
 
+def path_params(params, caller):
+    """``**params`` of a path: scikit-learn's error for unknown ones, checked values."""
+    unknown = set(params) - set(_PARAMS)
+    if unknown:
+        raise ValueError("Unexpected parameters in params", params.keys())
+    values = {**_PARAMS, **params}
+    validate_parameter_constraints(_PARAMS_CONSTRAINTS, values, caller)
+    return values
+
+
+def grid_of(n_alphas, alphas):
+    """scikit-learn 1.9's ``n_alphas``/``alphas`` with its FutureWarnings: an int or an array."""
+    grid = 100
+    if n_alphas != "deprecated":
+        warnings.warn(
+            "'n_alphas' was deprecated in 1.9 and will be removed in 1.11. "
+            "'alphas' now accepts an integer value which removes the need to pass "
+            "'n_alphas'. The default value of 'alphas' will change from None to "
+            "100 in 1.11. Pass an explicit value to 'alphas' and leave 'n_alphas' "
+            "to its default value to silence this warning.",
+            FutureWarning, stacklevel=3,
+        )
+        grid = n_alphas
+    if alphas is None:
+        warnings.warn(
+            "'alphas=None' is deprecated and will be removed in 1.11, at which "
+            "point the default value will be set to 100. Set 'alphas=100' "
+            "to silence this warning.",
+            FutureWarning, stacklevel=3,
+        )
+    elif not (isinstance(alphas, str) and alphas == "warn"):
+        grid = alphas
+    return grid if isinstance(grid, Integral) else sorted_alphas(grid)
+
+
 @validate_params(
-    {**_PATH_PARAMETERS, "l1_ratio": [Interval(Real, 0, 1, closed="right")]},
+    {
+        **_PATH_PARAMETERS,
+        "l1_ratio": [Interval(Real, 0, 1, closed="right")],
+        "check_input": ["boolean"],
+    },
     prefer_skip_nested_validation=True,
 )
 def enet_path(
@@ -51,13 +119,17 @@ def enet_path(
     *,
     l1_ratio=0.5,
     eps=1e-3,
-    alphas=None,
+    n_alphas="deprecated",
+    alphas="warn",
     precompute="auto",
-    max_iter=1000,
-    tol=1e-4,
-    positive=False,
-    penalty_factor=None,
+    Xy=None,
+    copy_X=True,
+    coef_init=None,
+    verbose=False,
     return_n_iter=False,
+    positive=False,
+    check_input=True,
+    **params,
 ):
     r"""Compute the elastic-net path, every alpha solved at once by TensorFlow.
 
@@ -89,10 +161,11 @@ def enet_path(
     eps : float, default=1e-3
         Length of the path: ``alpha_min / alpha_max = eps``.
 
-    alphas : int, array-like or None, default=None
+    alphas : int, array-like or None, default='warn'
         An int is the number of alphas of the automatic grid, log-spaced from
         ``alpha_max`` (the smallest alpha giving all-zero coefficients: the
-        lasso's divided by ``l1_ratio``) down to ``eps * alpha_max``; None means 100. An array is used as it is,
+        lasso's divided by ``l1_ratio``) down to ``eps * alpha_max``; the default means 100 (None too, with
+        scikit-learn's FutureWarning). An array is used as it is,
         sorted in decreasing order.
 
     precompute : 'auto' or bool, default='auto'
@@ -116,6 +189,22 @@ def enet_path(
 
     return_n_iter : bool, default=False
         Whether to return the number of iterations of each alpha.
+
+    n_alphas : int, default='deprecated'
+        scikit-learn 1.9's deprecated grid size: it warns (FutureWarning) and
+        is used as ``alphas``; ``alphas=None`` warns too and means 100.
+
+    Xy, copy_X, coef_init, verbose, check_input :
+        scikit-learn's, accepted and unused: tflasso computes ``X^T y`` itself,
+        never modifies ``X``, starts every alpha from zero (a convex problem:
+        the solution does not depend on the start), prints nothing and always checks its input.
+
+    **params : dict
+        ``tol`` (default 1e-4), ``max_iter`` (default 1000) and
+        ``penalty_factor`` (default None), described above; scikit-learn's
+        ``random_state``, ``selection`` and ``do_screening`` are accepted and
+        unused. Any other name raises scikit-learn's ``ValueError``
+        ("Unexpected parameters in params").
 
     Returns
     -------
@@ -159,8 +248,11 @@ def enet_path(
     >>> coefs.shape
     (2, 2)
     """
+    params = path_params(params, "enet_path")
+    tol, max_iter = params["tol"], params["max_iter"]
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
-    y = check_array(y, ensure_2d=False, dtype=X.dtype)
+    y = check_array(y.toarray() if sparse.issparse(y) else y, ensure_2d=False,
+                    dtype=X.dtype)
     check_consistent_length(X, y)
     check_squares_finite(X, "X")
     check_squares_finite(y, "y")
@@ -168,11 +260,10 @@ def enet_path(
     if tasks and positive:
         raise ValueError("positive=True is not supported for multi-task paths.")
     Y = y.reshape(len(y), -1)
-    factor = check_penalty_factor(penalty_factor, X.shape[1])
-    if alphas is None or isinstance(alphas, Integral):
-        grid = 100 if alphas is None else alphas
-    else:
-        grid = sorted_alphas(alphas)
+    factor = check_penalty_factor(params["penalty_factor"], X.shape[1])
+    grid = grid_of(n_alphas, alphas)
+    if not isinstance(precompute, (str, bool)):
+        precompute = True  # a user's Gram matrix: the Gram form, computed here
     problem = Problem(X, Y, None, False, tasks=True)
     form = _strategies.choose_form(X, precompute, n_fits=np.size(grid) if np.ndim(grid) else grid)
     alphas, w, gaps, n_iter = _strategies.path(
@@ -193,13 +284,16 @@ def lasso_path(
     y,
     *,
     eps=1e-3,
-    alphas=None,
+    n_alphas="deprecated",
+    alphas="warn",
     precompute="auto",
-    max_iter=1000,
-    tol=1e-4,
-    positive=False,
-    penalty_factor=None,
+    Xy=None,
+    copy_X=True,
+    coef_init=None,
+    verbose=False,
     return_n_iter=False,
+    positive=False,
+    **params,
 ):
     r"""Compute the lasso path, every alpha solved at once by TensorFlow.
 
@@ -227,10 +321,11 @@ def lasso_path(
     eps : float, default=1e-3
         Length of the path: ``alpha_min / alpha_max = eps``.
 
-    alphas : int, array-like or None, default=None
+    alphas : int, array-like or None, default='warn'
         An int is the number of alphas of the automatic grid, log-spaced from
         ``alpha_max`` (the smallest alpha giving all-zero coefficients) down
-        to ``eps * alpha_max``; None means 100. An array is used as it is,
+        to ``eps * alpha_max``; the default means 100 (None too, with
+        scikit-learn's FutureWarning). An array is used as it is,
         sorted in decreasing order.
 
     precompute : 'auto' or bool, default='auto'
@@ -254,6 +349,22 @@ def lasso_path(
 
     return_n_iter : bool, default=False
         Whether to return the number of iterations of each alpha.
+
+    n_alphas : int, default='deprecated'
+        scikit-learn 1.9's deprecated grid size: it warns (FutureWarning) and
+        is used as ``alphas``; ``alphas=None`` warns too and means 100.
+
+    Xy, copy_X, coef_init, verbose :
+        scikit-learn's, accepted and unused: tflasso computes ``X^T y`` itself,
+        never modifies ``X``, starts every alpha from zero (a convex problem:
+        the solution does not depend on the start), prints nothing.
+
+    **params : dict
+        ``tol`` (default 1e-4), ``max_iter`` (default 1000) and
+        ``penalty_factor`` (default None), described above; scikit-learn's
+        ``random_state``, ``selection`` and ``do_screening`` are accepted and
+        unused. Any other name raises scikit-learn's ``ValueError``
+        ("Unexpected parameters in params").
 
     Returns
     -------
@@ -298,7 +409,7 @@ def lasso_path(
            [0.216, 0.443, 0.237]])
     """
     return enet_path(
-        X, y, l1_ratio=1.0, eps=eps, alphas=alphas, precompute=precompute,
-        max_iter=max_iter, tol=tol, positive=positive,
-        penalty_factor=penalty_factor, return_n_iter=return_n_iter,
+        X, y, l1_ratio=1.0, eps=eps, n_alphas=n_alphas, alphas=alphas,
+        precompute=precompute, Xy=Xy, copy_X=copy_X, coef_init=coef_init,
+        verbose=verbose, return_n_iter=return_n_iter, positive=positive, **params,
     )

@@ -6,7 +6,13 @@ from numbers import Real
 import numpy as np
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, check_array
+
+
+def reject_sparse_y(y):
+    """scikit-learn's TypeError for a sparse ``y`` (``check_array``'s own message)."""
+    if sparse.issparse(y):
+        check_array(y, accept_sparse=False, ensure_2d=False)
 
 
 def check_squares_finite(array, name):
@@ -98,3 +104,45 @@ def warn_unconverged(gap, tolerance, max_iter):
         ConvergenceWarning,
         stacklevel=3,
     )
+
+
+def check_gram(gram, X, sample_weight, fit_intercept):
+    """scikit-learn's check of a user's Gram matrix, on one entry.
+
+    With an intercept and uncentred ``X`` the matrix cannot be the centred
+    Gram matrix: scikit-learn then warns and recomputes it, as tflasso does.
+    """
+    gram = np.asarray(gram)
+    n_features = X.shape[1]
+    if gram.shape != (n_features, n_features):
+        raise ValueError(
+            f"Gram matrix passed in via 'precompute' must have shape "
+            f"({n_features}, {n_features}); got {gram.shape}."
+        )
+    f1 = n_features // 2
+    f2 = min(f1 + 1, n_features - 1)
+    columns = X[:, [f1, f2]]
+    columns = np.asarray(columns.toarray() if sparse.issparse(columns) else columns,
+                         dtype=np.float64)
+    weights = np.ones(len(columns)) if sample_weight is None else sample_weight
+    weights = weights * (len(weights) / weights.sum())
+    if fit_intercept:
+        means = np.asarray(weights @ X).ravel() / weights.sum()
+        if not np.allclose(means, 0):
+            warnings.warn(
+                "Gram matrix was provided but X was centered to fit intercept: "
+                "recomputing Gram matrix.", UserWarning, stacklevel=4,
+            )
+            return
+        offset = means[[f1, f2]]
+        columns = columns - offset
+    expected = float(np.dot(weights * columns[:, 0], columns[:, 1]))
+    actual = float(gram[f1, f2])
+    rtol = max(1e-4 if dtype == np.float32 else 1e-7 for dtype in (gram.dtype, X.dtype))
+    if not np.isclose(expected, actual, rtol=rtol, atol=1e-5):
+        raise ValueError(
+            "Gram matrix passed in via 'precompute' parameter did not pass "
+            f"validation when a single element was checked - please check that it "
+            f"was computed properly. For element ({f1},{f2}) we computed {expected} "
+            f"but the user-supplied value was {actual}."
+        )
