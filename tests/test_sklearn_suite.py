@@ -76,10 +76,6 @@ EXCLUDED = {
     "test_multi_task_lasso_cv_dtype": (NEEDS_THE_CORE, "the fit stops at a duality "
         "gap within tol=1e-6 (coef 0.9983 for 0.999), where coordinate descent "
         "lands on the exact solution in 2 passes; the test asks 3 decimals"),
-    r"test_enet_alpha_max\[\w+-True-.*-ElasticNetCV-ElasticNet\]": (
-        NEEDS_THE_CORE, "the automatic grid of ElasticNetCV(positive=True) takes "
-        "alpha_max from |X^T y| (6.875 here) where scikit-learn takes the largest "
-        "positive X^T y (0.625): the grid is computed in the core"),
     r"test_enet_ridge_consistency\[(False-[13]|True-1)-(1e-06|0\.1|1\.0)\]"
     r"|test_enet_ols_consistency\[.*\]": (NEEDS_THE_CORE, "agreement with "
         "Ridge/OLS to rtol 5e-7 and 1e-11 at tol=1e-15 asks for float64 round-off "

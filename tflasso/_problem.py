@@ -98,19 +98,20 @@ def penalty(alpha, l1_ratio, factor, positive, n_problems=1):
     return Penalty(alpha, ratio, np.asarray(factor, np.float64), np.bool_(positive))
 
 
-def alpha_max(xty, factor, l1_ratio, free=None):
+def alpha_max(xty, factor, l1_ratio, free=None, positive=False):
     """The smallest alpha at which every penalised coefficient is zero, (C,).
 
     ``xty`` is ``X^T y / n`` (p, C, T) of the centred, weighted data. As in
     scikit-learn, the largest feature dual term (row norms over tasks)
-    divided by ``l1_ratio``; features with factor 0 are unpenalised, so the
+    divided by ``l1_ratio`` (with ``positive``, of the positive parts only,
+    as scikit-learn 1.9 does); features with factor 0 are unpenalised, so the
     residual is taken after regressing y on them (their span is projected
     out), and the other features' terms are divided by their factors.
     """
     p, c, t = xty.shape
     if free is None:
         free = _programs.no_unpenalised(1, p, c, t)
-    unit = penalty(1.0, 1.0, factor, False, c)
+    unit = penalty(1.0, 1.0, factor, positive, c)
     zeros = np.zeros((1, c))
     _, duals = _programs.certify(unit, free, np.zeros((1, p, c, t)), zeros, zeros,
                                  xty[None], 1.0)

@@ -60,9 +60,9 @@ def choose_form(X, precompute, n_fits=1):
     return "working_set"
 
 
-def _grid(xty, factor, l1_ratio, n_alphas, eps, free):
+def _grid(xty, factor, l1_ratio, n_alphas, eps, free, positive):
     """scikit-learn's grid: ``n_alphas`` log-spaced from ``alpha_max`` down."""
-    top = float(alpha_max(xty, factor, l1_ratio, free)[0])
+    top = float(alpha_max(xty, factor, l1_ratio, free, positive)[0])
     resolution = np.finfo(np.float64).resolution
     if top <= resolution:
         return np.full(n_alphas, resolution)
@@ -126,7 +126,7 @@ def path(problem, alphas, l1_ratio, factor, positive, eps, tol, max_iter, form):
         xty = problem.xty()
         free = problem.unpenalised(factor)
     if np.ndim(alphas) == 0:
-        alphas = _grid(xty, factor, l1_ratio, int(alphas), eps, free)
+        alphas = _grid(xty, factor, l1_ratio, int(alphas), eps, free, positive)
     if form == "gram":
         w, gap, n_iter = gram_path(
             gram[None], xty[None], problem.yy[None], np.array([problem.n], float),
@@ -277,7 +277,8 @@ def cross_validate(X, Y, sw, folds, alphas, l1_ratios, factor, positive, eps, to
     if np.ndim(alphas) == 0:
         full = Problem(X, Y, sw, fit_intercept, tasks)
         free = full.unpenalised(factor)
-        grids = [_grid(full.xty(), factor, r, int(alphas), eps, free) for r in l1_ratios]
+        grids = [_grid(full.xty(), factor, r, int(alphas), eps, free, positive)
+                 for r in l1_ratios]
     mse = np.zeros((len(l1_ratios), len(grids[0]), len(folds)))
     gaps, tolerances = [], []
     for f, (train, test) in enumerate(folds):
@@ -313,7 +314,7 @@ def _cross_validate_gram(X, Y, sw, folds, alphas, l1_ratios, factor, positive, e
     for ratio in l1_ratios:
         grid = alphas
         if np.ndim(alphas) == 0:
-            grid = _grid(xty[-1], factor, ratio, int(alphas), eps, free)
+            grid = _grid(xty[-1], factor, ratio, int(alphas), eps, free, positive)
         w, gap, n_iter = gram_path(gram, xty, yy, counts, grid, ratio, factor,
                                    positive, tol * yy, max_iter)
         warn_unconverged(gap, tol * yy, max_iter)
