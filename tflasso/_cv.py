@@ -14,11 +14,10 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from . import _strategies
 from ._base import LinearPredictor, check_inputs, penalty_factor
 from ._lasso import _COMMON
 from ._path import sorted_alphas
-from ._problem import Problem
+from ._lazy import Problem, _strategies  # TensorFlow only when a fit runs
 from ._validation import check_finite_result
 
 
