@@ -18,9 +18,9 @@ import _generate  # noqa: E402
 import _inventories  # noqa: E402
 
 import tflasso  # noqa: E402
-from tflasso._cli import _import_tensorflow_quietly  # noqa: E402
+from tflasso._lazy import import_tensorflow_quietly  # noqa: E402
 
-_import_tensorflow_quietly()  # keep TensorFlow's start-up lines out of the build log
+import_tensorflow_quietly()  # keep TensorFlow's start-up lines out of the build log
 
 project = "tflasso"
 copyright = "the tflasso developers"

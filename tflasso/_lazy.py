@@ -18,13 +18,15 @@ TensorFlow 2.21 reads, measured on a CPU-only Linux machine:
 - ``failed call to cuInit: ... CUDA error`` is an ERROR line logged when the
   devices are first listed, on every machine without a CUDA driver.
 
-So, only if the user has not set ``TF_CPP_MIN_LOG_LEVEL`` (any value set is
-theirs and is left alone, as is everything when TensorFlow is already
-imported), :func:`import_tensorflow_quietly` imports TensorFlow and lists its
-devices with the variable at ``1`` (INFO hidden; warnings and errors shown) and
-file descriptor 2 captured, then restores the variable and writes back every
-captured line except INFO lines, absl's banner and the cuInit error when
-TensorFlow found no CUDA driver. Nothing else is changed.
+So :func:`import_tensorflow_quietly` imports TensorFlow and lists its devices
+with file descriptor 2 captured, then writes back the captured lines that the
+log level asks for: INFO lines (and absl's banner) are dropped at level 1 and
+above, as TensorFlow itself drops its later ones. If the user has set
+``TF_CPP_MIN_LOG_LEVEL``, that level is used and nothing else is hidden. If
+not, the level is ``1`` during the import (INFO hidden for the process, since
+TensorFlow keeps it; warnings and errors shown) and the variable is removed
+again, and the cuInit error is dropped when TensorFlow has just said that the
+machine has no CUDA driver. Nothing is done when TensorFlow is already imported.
 """
 
 import importlib
@@ -32,37 +34,55 @@ import os
 import re
 import sys
 import tempfile
+import threading
 
 _LEVEL = "TF_CPP_MIN_LOG_LEVEL"
 _INFO = re.compile(r"I\d{4} [\d:.]+ +\d+ \S+:\d+\] ")
 _BANNER = "WARNING: All log messages before absl::InitializeLog() is called"
 _NO_DRIVER = "Could not find cuda drivers on your machine"
 _CUINIT = "failed call to cuInit"
+_ONE_AT_A_TIME = threading.Lock()
 
 
-def quiet_lines(log):
-    """The lines of TensorFlow's start-up ``log`` that are worth showing."""
+def quiet_lines(log, level, user_level):
+    """The lines of TensorFlow's start-up ``log`` worth showing at log ``level``.
+
+    ``user_level`` is whether the user chose the level.
+    """
     lines = log.splitlines(keepends=True)
-    no_driver = any(_NO_DRIVER in line for line in lines)
+    no_driver = not user_level and any(_NO_DRIVER in line for line in lines)
     return "".join(
         line for line in lines
-        if not (_INFO.match(line) or line.startswith(_BANNER)
+        if not ((level >= 1 and (_INFO.match(line) or line.startswith(_BANNER)))
                 or (no_driver and _CUINIT in line))
     )
 
 
+def _level(text):
+    try:
+        return int(text)
+    except ValueError:
+        return 0  # what TensorFlow makes of a value it cannot read
+
+
 def import_tensorflow_quietly():
     """Import TensorFlow without its start-up noise (see the module docstring)."""
-    if "tensorflow" in sys.modules or _LEVEL in os.environ:
-        import tensorflow  # noqa: F401 - already imported, or the user's settings
-        return
+    with _ONE_AT_A_TIME:  # first fits in several threads share file descriptor 2
+        if "tensorflow" not in sys.modules:
+            _import_capturing_stderr()
+
+
+def _import_capturing_stderr():
+    user_level = _LEVEL in os.environ
     try:
         sys.stderr.flush()
         saved = os.dup(2)
     except (OSError, AttributeError, ValueError):  # no usable stderr: nothing to hide
         import tensorflow  # noqa: F401
         return
-    os.environ[_LEVEL] = "1"
+    if not user_level:
+        os.environ[_LEVEL] = "1"
+    level = _level(os.environ[_LEVEL])
     with tempfile.TemporaryFile() as log:
         os.dup2(log.fileno(), 2)
         try:
@@ -72,9 +92,11 @@ def import_tensorflow_quietly():
         finally:
             os.dup2(saved, 2)
             os.close(saved)
-            del os.environ[_LEVEL]
+            if not user_level:
+                del os.environ[_LEVEL]
             log.seek(0)
-            sys.stderr.write(quiet_lines(log.read().decode(errors="replace")))
+            sys.stderr.write(quiet_lines(log.read().decode(errors="replace"), level,
+                                         user_level))
             sys.stderr.flush()
 
 
