@@ -100,15 +100,42 @@ def _import_capturing_stderr():
             sys.stderr.flush()
 
 
+FORKED_AFTER_FIT = (
+    "tflasso cannot fit in a process forked (os.fork) from one in which tflasso had "
+    "already fitted: TensorFlow's thread pools do not survive a fork, and the fit would "
+    "hang. Run parallel fits in fresh processes instead: joblib's default backend, "
+    "'loky' (GridSearchCV(n_jobs=2) as it is, without parallel_backend('multiprocessing')), "
+    "or multiprocessing's 'spawn' or 'forkserver' start method; or use "
+    "backend='threading' or n_jobs=1."
+)
+# Whether this process has used the solver core (so TensorFlow has run), and
+# whether it is a child forked after that.
+_STATE = {"used": False, "forked": False}
+
+
+def _after_fork_in_child():
+    _STATE["forked"] = _STATE["forked"] or _STATE["used"]
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class LazyModule:
-    """A tflasso module imported, TensorFlow first and quietly, on first use."""
+    """A tflasso module imported, TensorFlow first and quietly, on first use.
+
+    In a child forked after a fit it raises instead (see ``FORKED_AFTER_FIT``):
+    a forked copy of a running TensorFlow hangs at its first operation.
+    """
 
     def __init__(self, name):
         self._name = name
 
     def __getattr__(self, attribute):
+        if _STATE["forked"]:
+            raise RuntimeError(FORKED_AFTER_FIT)
         if "tensorflow" not in sys.modules:
             import_tensorflow_quietly()
+        _STATE["used"] = True
         return getattr(importlib.import_module(self._name, __package__), attribute)
 
 
