@@ -110,6 +110,7 @@ def cli_help(target, commands=("", "demo", "fit", "predict")):
         help_text = subprocess.run(
             [sys.executable, "-m", "tflasso", *command.split(), "--help"],
             capture_output=True, text=True, check=True, env=environment,
+            cwd=Path(__file__).resolve().parents[1],  # this checkout's tflasso
         ).stdout
         _write_if_changed(target / f"cli_{command or 'tflasso'}.txt", help_text)
 
