@@ -55,10 +55,10 @@ def run(print_=print):
         f"GridSearchCV over {len(grid['lasso__alpha'])} alphas x 5 folds on the "
         f"diabetes data ({X.shape[0]} x {X.shape[1]}): {elapsed:.2f} s"
     )
+    print_(f"best alpha = {alpha:.4g}, cross-validated R^2 = {search.best_score_:.4f}")
     # The README's example passes cv=5: unshuffled folds, which may pick another alpha.
     print_("(folds shuffled with random_state=0; cv=5, as in the README's example, takes "
            "the rows in order and may choose a neighbouring alpha)")
-    print_(f"best alpha = {alpha:.4g}, cross-validated R^2 = {search.best_score_:.4f}")
 
     Xs = StandardScaler().fit_transform(X)
     _compare_lasso_cv(Xs, y, cv, print_)
