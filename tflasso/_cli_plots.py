@@ -23,9 +23,10 @@ def _alpha_axis(ax, alpha):
 
 
 def _colours(n):
-    """``n`` distinct colours: tab20's, or evenly spaced along turbo beyond 20."""
+    """``n`` distinct colours: tab10's; then tab20's light shades; evenly spaced
+    along turbo beyond 20."""
     if n <= 20:
-        return [colormaps["tab20"](i) for i in range(n)]
+        return [colormaps["tab20"](i) for i in [*range(0, 20, 2), *range(1, 20, 2)][:n]]
     return [colormaps["turbo"](x) for x in np.linspace(0.05, 0.95, n)]
 
 
