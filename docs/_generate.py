@@ -158,10 +158,12 @@ def cli_failures(target):
         with tempfile.TemporaryDirectory() as folder:
             code, _, stderr = run(case, Path(folder))
         args = " ".join(a if a and " " not in a else repr(a) for a in case.args)
-        rows.append((case.what, f"tflasso {args}", code, stderr.strip()))
+        # The message as text, so that it wraps; inline markup characters escaped.
+        message = re.sub(r"([\\`*|_])", r"\\\1", stderr.strip())
+        rows.append((case.what, f"tflasso {args}", code, message))
     target.mkdir(parents=True, exist_ok=True)
     _write_if_changed(target / "cli_failures.rst", table(
-        rows, ("Failure", "Command", "Exit", "Message (stderr)"), literal=(1, 3)))
+        rows, ("Failure", "Command", "Exit", "Message (stderr)"), literal=(1,)))
 
 
 def mathjax(target):
