@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 MISSING = """\
 Benchmarks
@@ -29,11 +30,12 @@ plots that this page shows.
 
 
 def benchmarks(source, target):
-    """``_generated/benchmarks/index.rst``: the benchmark scripts' report, if any.
+    """``_generated/benchmarks/index.rst``: the benchmark scripts' reports, if any.
 
-    The full run's ``results.md`` if there is one, else the quick run's. The
-    Markdown and its plots are copied here; the report's first heading is the
-    page's title.
+    The full run's ``results.md`` if there is one, else the quick run's, then
+    the LassoCV (``results_cv.md``) and memory (``results_memory.md``) reports
+    after it. The Markdown, made readable for users by
+    :func:`public_report`, and its plots are copied here.
     """
     folder = target / "benchmarks"
     shutil.rmtree(folder, ignore_errors=True)
@@ -45,13 +47,59 @@ def benchmarks(source, target):
         return
     for plot in source.glob("*.png"):
         shutil.copyfile(plot, folder / plot.name)
+    pages = [(report, "results.md")] + [
+        (source / name, name) for name in SECTIONS if (source / name).is_file()]
+    index = []
+    for number, (path, name) in enumerate(pages):
+        text = path.read_text()
+        if number and not text.startswith("#"):
+            text = f"# {SECTIONS[name]}\n\n{text}"
+        text = public_report(text)
+        (folder / name).write_text(_absolute_images(text))
+        index.append(f".. include:: /_generated/benchmarks/{name}\n"
+                     "   :parser: myst_parser.sphinx_\n")
+    (folder / "index.rst").write_text("\n".join(index))
+
+
+# The reports shown after the main one, and their titles
+# (for a report that starts without one).
+SECTIONS = {"results_cv.md": "LassoCV", "results_memory.md": "Memory"}
+
+
+def public_report(text):
+    """A benchmark report without the project's internal words.
+
+    The scripts write for the developers: a table of one issue's targets with
+    a "met" column, the full commit message, the plot's file name in code
+    quotes. Users get the ratios, the commit's hash and the plot itself.
+    """
+    text = re.sub(r"^(- tflasso commit: [0-9a-f]{7,40}) .*$", r"\1", text, flags=re.M)
+    text = re.sub(r"^## Issue \d+ targets \(", "## Summary (", text, flags=re.M)
+    text = re.sub(r"^Plot of these ratios: `(?:benchmarks/)?([\w.-]+\.png)`\.$",
+                  r"![Time ratios against scikit-learn](\1)", text, flags=re.M)
+    text = re.sub(r"[:;,] within the [^.]* bound of issue \d+\.", ".", text)
+    return _drop_columns(text, {"target", "met"})
+
+
+def _drop_columns(text, names):
+    """Remove the Markdown table columns headed by one of ``names``."""
+    lines, drop = text.splitlines(keepends=True), None
+    for i, line in enumerate(lines):
+        if not line.startswith("|"):
+            drop = None
+            continue
+        cells = line.rstrip("\n").strip("|").split("|")
+        if drop is None:
+            drop = {j for j, cell in enumerate(cells) if cell.strip() in names}
+        if drop:
+            lines[i] = "|" + "|".join(c for j, c in enumerate(cells) if j not in drop) + "|\n"
+    return "".join(lines)
+
+
+def _absolute_images(text):
     # Included text resolves image paths from the including page: make the
     # report's relative ones absolute (from the docs' source folder).
-    text = re.sub(r"(!\[[^\]]*\]\()(?![a-z]+://|/)", r"\1/_generated/benchmarks/",
-                  report.read_text())
-    (folder / "results.md").write_text(text)
-    (folder / "index.rst").write_text(
-        ".. include:: /_generated/benchmarks/results.md\n   :parser: myst_parser.sphinx_\n")
+    return re.sub(r"(!\[[^\]]*\]\()(?![a-z]+://|/)", r"\1/_generated/benchmarks/", text)
 
 
 def cli_help(target, commands=("", "demo", "fit", "predict")):
@@ -62,6 +110,7 @@ def cli_help(target, commands=("", "demo", "fit", "predict")):
         help_text = subprocess.run(
             [sys.executable, "-m", "tflasso", *command.split(), "--help"],
             capture_output=True, text=True, check=True, env=environment,
+            cwd=Path(__file__).resolve().parents[1],  # this checkout's tflasso
         ).stdout
         _write_if_changed(target / f"cli_{command or 'tflasso'}.txt", help_text)
 
@@ -92,3 +141,42 @@ def _write_if_changed(path, text):
     # An unchanged file keeps its time stamp, so Sphinx does not rebuild the page.
     if not path.is_file() or path.read_text() != text:
         path.write_text(text)
+
+
+def cli_failures(target):
+    """``_generated/cli_failures.rst``: every command-line failure that
+    ``tests/test_cli_failures.py`` checks, run here, with what the user sees."""
+    import tempfile
+
+    from bad_inputs import table
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.cli_failures import FAILURES, run
+
+    rows = []
+    for case in FAILURES:
+        with tempfile.TemporaryDirectory() as folder:
+            code, _, stderr = run(case, Path(folder))
+        args = " ".join(a if a and " " not in a else repr(a) for a in case.args)
+        # The message as text, so that it wraps; inline markup characters escaped.
+        message = re.sub(r"([\\`*|_])", r"\\\1", stderr.strip())
+        rows.append((case.what, f"tflasso {args}", code, message))
+    target.mkdir(parents=True, exist_ok=True)
+    _write_if_changed(target / "cli_failures.rst", table(
+        rows, ("Failure", "Command", "Exit", "Message (stderr)"), literal=(1,)))
+
+
+def mathjax(target):
+    """``_generated/mathjax/``: MathJax 3's self-contained ``tex-svg.js`` (and its
+    licence), copied from the ``mathjax`` package of django-static-mathjax."""
+    from importlib.resources import files
+
+    source = files("mathjax") / "static" / "mathjax"
+    folder = target / "mathjax"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, destination in [("es5/tex-svg.js", "tex-svg.js"), ("LICENSE", "MATHJAX-LICENSE")]:
+        data = (source / name).read_bytes()
+        path = folder / destination
+        if not path.is_file() or path.read_bytes() != data:
+            path.write_bytes(data)
+    return folder

@@ -10,9 +10,6 @@ import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.test_reliability import BAD_INPUTS  # noqa: E402
 
 HEADER = """\
 Bad input and the errors it gets
@@ -39,20 +36,26 @@ def observe(what, call):
     raise AssertionError(f"{what!r} raised nothing")
 
 
-def table(rows):
-    """A simple RST table; the last column may run past its rule."""
-    rows = [(what, f"``{kind}``", f"``{message}``") for what, kind, message in rows]
-    widths = [max(len(row[i]) for row in rows) for i in range(2)]
-    widths.append(len("Message"))
+def table(rows, headers=("Input", "Error", "Message"), literal=(1, 2)):
+    """A simple RST table; the last column may run past its rule.
+
+    The columns numbered in ``literal`` are shown as code.
+    """
+    rows = [tuple(f"``{cell}``" if i in literal else str(cell) for i, cell in enumerate(row))
+            for row in rows]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers[:-1])]
+    widths.append(len(headers[-1]))
     rule = "  ".join("=" * w for w in widths)
-    lines = [rule, "  ".join(h.ljust(w) for h, w in zip(
-        ("Input", "Error", "Message"), widths)).rstrip(), rule]
+    lines = [rule, "  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(), rule]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
               for row in rows]
     return "\n".join([*lines, rule, ""])
 
 
 def main():
+    sys.path.insert(0, str(ROOT))
+    from tests.test_reliability import BAD_INPUTS
+
     rows = [(what, *observe(what, call)) for what, call, _, _ in BAD_INPUTS]
     out = ROOT / "docs" / "bad_inputs.rst"
     out.write_text(HEADER + table(rows))

@@ -18,9 +18,9 @@ import _generate  # noqa: E402
 import _inventories  # noqa: E402
 
 import tflasso  # noqa: E402
-from tflasso._cli import _import_tensorflow_quietly  # noqa: E402
+from tflasso._lazy import import_tensorflow_quietly  # noqa: E402
 
-_import_tensorflow_quietly()  # keep TensorFlow's start-up lines out of the build log
+import_tensorflow_quietly()  # keep TensorFlow's start-up lines out of the build log
 
 project = "tflasso"
 copyright = "the tflasso developers"
@@ -41,7 +41,10 @@ templates_path = ["_templates"]
 html_theme = "pydata_sphinx_theme"
 html_title = f"tflasso {release}"
 html_theme_options = {"navigation_with_keys": False}
-html_static_path = []
+# MathJax ships with the docs (the ``docs`` extra's django-static-mathjax holds
+# MathJax 3's files), so the maths renders offline; tex-svg.js needs no fonts.
+html_static_path = [str(_generate.mathjax(HERE / "_generated"))]
+mathjax_path = "tex-svg.js"
 
 autosummary_generate = True
 autodoc_typehints = "none"
@@ -70,6 +73,7 @@ sphinx_gallery_conf = {
 _generate.benchmarks(HERE.parent / "benchmarks", HERE / "_generated")
 _generate.cli_help(HERE / "_generated")
 _generate.cli_session(HERE / "_generated")
+_generate.cli_failures(HERE / "_generated")
 
 
 def _quote_shapes(app, what, name, obj, options, lines):

@@ -1,11 +1,13 @@
 """The command line, run as a user runs it: ``python -m tflasso`` in a subprocess.
 
-A subprocess that fits pays TensorFlow's import (about 4 s), so there are two:
-one ``fit`` shared by the tests of its outputs, one ``predict``. Bad input is
-rejected before TensorFlow is imported, so the error cases are cheap.
+A subprocess that fits pays TensorFlow's import (about 5 s), so one ``fit``
+(with ``--pickle``) is shared by the tests of its outputs; ``predict`` imports
+no TensorFlow. The failures are in ``test_cli_failures.py``.
 """
 
 import io
+import json
+import pickle
 import re
 import subprocess
 import sys
@@ -20,7 +22,7 @@ import pytest
 from tflasso import _cli
 from tflasso._demo import run as run_demo
 
-FEATURES = ["height", "weight", "age", "noise"]
+from .cli_failures import FEATURES, make_frame
 
 
 def run_cli(*args, cwd=None):
@@ -28,13 +30,6 @@ def run_cli(*args, cwd=None):
         [sys.executable, "-m", "tflasso", *map(str, args)],
         capture_output=True, text=True, cwd=cwd, timeout=300,
     )
-
-
-def make_frame(n=40, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, len(FEATURES))) * [10, 5, 1, 1] + [170, 70, 40, 0]
-    y = 0.3 * X[:, 0] - 0.5 * X[:, 1] + 0.1 * rng.standard_normal(n)
-    return pd.DataFrame(X, columns=FEATURES).assign(target=y)
 
 
 @pytest.fixture(scope="module")
@@ -48,51 +43,15 @@ def clean_csv(tmp_path_factory):
 def fitted(clean_csv):
     out = clean_csv.parent / "out"
     result = run_cli("fit", clean_csv, "--target", "target", "--cv", "3",
-                     "--n-alphas", "6", "--out", out)
+                     "--n-alphas", "6", "--out", out, "--pickle")
     assert result.returncode == 0, result.stderr
     return out, result
-
-
-def assert_one_line_error(result, *words):
-    assert result.returncode == 2
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    for word in words:
-        assert word in lines[0]
-
-
-@pytest.mark.parametrize("case, words", [
-    ("categorical", ["non-numeric", "'colour'", "'red'"]),
-    ("nan", ["'weight'", "NaN", "row 4"]),
-    ("misspelled", ["'traget'", "did you mean 'target'"]),
-    ("missing_file", ["no such file"]),
-    ("too_few_rows", ["too few", "5-fold"]),
-])
-def test_fit_bad_input_one_line_exit_2(tmp_path, case, words):
-    frame = make_frame()
-    target = "target"
-    if case == "categorical":
-        frame["colour"] = ["red", "green"] * 20
-    elif case == "nan":
-        frame.loc[3, "weight"] = np.nan
-    elif case == "misspelled":
-        target = "traget"
-    elif case == "too_few_rows":
-        frame = frame.head(4)
-    path = tmp_path / "data.csv"
-    if case != "missing_file":
-        frame.to_csv(path, index=False)
-    result = run_cli("fit", path, "--target", target, "--out", tmp_path / "out")
-    assert_one_line_error(result, *words)
-    assert not (tmp_path / "out").exists()
 
 
 def test_fit_writes_model_coefficients_and_plots(fitted):
     out, result = fitted
     assert sorted(p.name for p in out.iterdir()) == [
-        "coefficients.csv", "cv.png", "model.joblib", "path.png", "saved_model"]
+        "coefficients.csv", "cv.png", "model.joblib", "model.json", "path.png", "saved_model"]
     for plot in ["cv.png", "path.png"]:
         height, width, _ = matplotlib.image.imread(out / plot).shape
         assert height > 300 and width > 500
@@ -123,11 +82,65 @@ def test_predict_reproduces_python_predictions(fitted, clean_csv, tmp_path):
     # Extra and reordered columns are fine: the model selects its features.
     data = pd.read_csv(clean_csv)[["target", *FEATURES[::-1]]]
     data.to_csv(tmp_path / "new.csv", index=False)
-    result = run_cli("predict", out / "model.joblib", tmp_path / "new.csv",
+    result = run_cli("predict", out / "model.json", tmp_path / "new.csv",
                      "--out", tmp_path / "pred.csv")
     assert result.returncode == 0, result.stderr
+    # The JSON model predicts exactly as the fitted pipeline (pickled by --pickle).
     expected = joblib.load(out / "model.joblib").predict(data[FEATURES])
     np.testing.assert_array_equal(pd.read_csv(tmp_path / "pred.csv").prediction, expected)
+
+
+def test_model_json_holds_the_fitted_pipeline(fitted):
+    out, _ = fitted
+    record = json.loads((out / "model.json").read_text())
+    model = joblib.load(out / "model.joblib")
+    assert record["feature_names"] == FEATURES and record["target"] == "target"
+    np.testing.assert_array_equal(record["coef"], model[-1].coef_)
+    np.testing.assert_array_equal(record["scaler"]["mean"], model[0].mean_)
+    np.testing.assert_array_equal(record["scaler"]["scale"], model[0].scale_)
+    assert record["intercept"] == model[-1].intercept_
+    assert record["alpha"] == model[-1].alpha
+    assert set(record["versions"]) == {"tflasso", "scikit-learn", "numpy"}
+
+
+def test_predict_refuses_a_crafted_pickle_and_runs_none_of_it(fitted, tmp_path, clean_csv):
+    out, _ = fitted
+    marker = tmp_path / "pwned"
+    (tmp_path / "evil.joblib").write_bytes(pickle.dumps(_Evil(marker)))
+    for model in ["evil.joblib", "evil.json"]:  # the name does not matter
+        (tmp_path / model).write_bytes((tmp_path / "evil.joblib").read_bytes())
+        result = run_cli("predict", tmp_path / model, clean_csv)
+        assert result.returncode == 2 and "--trust-pickle" in result.stderr
+        assert not marker.exists()
+    # Loading it is what would run its code; the flag is the user saying it may.
+    result = run_cli("predict", out / "model.joblib", clean_csv, "--trust-pickle")
+    assert result.returncode == 0, result.stderr
+    expected = joblib.load(out / "model.joblib").predict(pd.read_csv(clean_csv)[FEATURES])
+    np.testing.assert_array_equal(pd.read_csv(io.StringIO(result.stdout)).prediction,
+                                  expected)
+
+
+class _Evil:
+    """Unpickling this creates ``marker``: any code could run instead."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("sep, name", [(";", "semicolons"), ("\t", "tabs")])
+def test_semicolon_and_tab_files_are_read_and_said_so(fitted, clean_csv, tmp_path, sep, name):
+    out, _ = fitted
+    data = pd.read_csv(clean_csv)
+    data.to_csv(tmp_path / "new.txt", sep=sep, index=False)
+    result = run_cli("predict", out / "model.json", tmp_path / "new.txt")
+    assert result.returncode == 0, result.stderr
+    assert f"columns separated by {name} (detected)" in result.stderr
+    expected = joblib.load(out / "model.joblib").predict(data[FEATURES])
+    np.testing.assert_array_equal(pd.read_csv(io.StringIO(result.stdout)).prediction,
+                                  expected)
 
 
 def test_help_is_instant_imports_neither_tensorflow_nor_pandas():
@@ -147,7 +160,7 @@ def test_main_fit_with_alpha_skips_cross_validation(clean_csv, tmp_path, capsys)
                       "--no-standardize", "--n-alphas", "4", "--out", str(tmp_path)]) == 0
     assert "alpha = 0.5 (given)" in capsys.readouterr().out
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "coefficients.csv", "model.joblib", "path.png", "saved_model"]
+        "coefficients.csv", "model.json", "path.png", "saved_model"]
     table = pd.read_csv(tmp_path / "coefficients.csv")
     np.testing.assert_array_equal(table.coef_scaled, table.coef_original)
 
@@ -155,7 +168,7 @@ def test_main_fit_with_alpha_skips_cross_validation(clean_csv, tmp_path, capsys)
 def test_main_predict_missing_feature_names_it(fitted, tmp_path, capsys):
     out, _ = fitted
     make_frame().drop(columns=["age"]).to_csv(tmp_path / "new.csv", index=False)
-    assert _cli.main(["predict", str(out / "model.joblib"), str(tmp_path / "new.csv")]) == 2
+    assert _cli.main(["predict", str(out / "model.json"), str(tmp_path / "new.csv")]) == 2
     assert "no column 'age'" in capsys.readouterr().err
 
 
@@ -178,5 +191,26 @@ def test_demo_compares_with_scikit_learn():
     assert "GridSearchCV over 20 alphas x 5 folds" in report
     alphas = re.search(r"alpha_ = (\S+) \(tflasso\), (\S+) \(scikit-learn\)", report)
     assert alphas.group(1) == alphas.group(2)
+    assert "-0.0000" not in report  # exact zeros print as 0.0000
     zeros = re.search(r"exact zeros +(\d+) +(\d+)", report)
     assert zeros.group(1) == zeros.group(2)
+
+
+def test_path_plot_colours_and_names_the_selected_features_only():
+    from tflasso._cli_plots import plot_path
+
+    alphas = np.logspace(0, -2, 5)
+    coefs = np.zeros((30, 5))
+    coefs[:25, 2:] = np.arange(1, 26)[:, None] * [1, 2, 3]  # 25 selected at alpha[2]
+    names = [f"x{j}" for j in range(30)]
+    ax = plot_path(alphas, coefs, names, alphas[2], "data.csv").axes[0]
+    assert ax.get_title() == "Regularization path: data.csv"
+    labels = ax.get_legend_handles_labels()[1]
+    # The 20 largest selected, by size at the chosen alpha, then a count of the rest.
+    assert labels[:3] == ["not selected (5)", "x24", "x23"]
+    assert labels[1:21] == [f"x{j}" for j in range(24, 4, -1)]
+    assert "and 5 more selected" in labels
+    grey = [line for line in ax.get_lines() if line.get_color() == "0.7"]
+    assert len(grey) == 5
+    colours = {line.get_color() for line in ax.get_lines()[5:30]}
+    assert len(colours) == 25  # no colour repeats

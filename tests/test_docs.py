@@ -17,14 +17,6 @@ import _generate  # noqa: E402
 import _inventories  # noqa: E402
 
 
-def test_readme_opens_with_the_two_commands_and_ci_runs_the_same_tests():
-    readme = (ROOT / "README.md").read_text()
-    block = re.search(r"```bash\n(.*?)```", readme, re.S).group(1).splitlines()
-    assert block[0].startswith("python -m pip install -e . && python -m tflasso ")
-    test_command = re.match(r'.*&& (python -m pytest [^#]*?)\s*#', block[1]).group(1)
-    assert test_command in (ROOT / ".ci" / "run").read_text()
-
-
 def test_benchmark_page_says_how_to_make_missing_results(tmp_path):
     _generate.benchmarks(tmp_path / "benchmarks", tmp_path / "out")
     page = (tmp_path / "out" / "benchmarks" / "index.rst").read_text()

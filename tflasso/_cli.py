@@ -10,11 +10,12 @@ import contextlib
 import itertools
 import os
 import sys
-import tempfile
 import threading
 import time
 import warnings
 from pathlib import Path
+
+from ._lazy import import_tensorflow_quietly
 
 EXIT_BAD_INPUT = 2
 _SEED = 0
@@ -67,33 +68,6 @@ class Progress:
             self._thread.join()
             self.stream.write("\r\033[K")
             self.stream.flush()
-
-
-def _import_tensorflow_quietly():
-    """Import TensorFlow with its native start-up log lines hidden.
-
-    ``TF_CPP_MIN_LOG_LEVEL=3`` does not reach the lines TensorFlow's shared
-    libraries log before absl's logging is initialised (oneDNN, CUDA stubs),
-    so the import runs with file descriptor 2 sent to a temporary file, which
-    is replayed if the import fails. A user who sets ``TF_CPP_MIN_LOG_LEVEL``
-    below 3 sees everything.
-    """
-    if "tensorflow" in sys.modules or os.environ.get("TF_CPP_MIN_LOG_LEVEL") != "3":
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as log:
-        os.dup2(log.fileno(), 2)
-        try:
-            import tensorflow  # noqa: F401
-        except BaseException:
-            os.dup2(saved, 2)
-            log.seek(0)
-            sys.stderr.write(log.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
 
 
 @contextlib.contextmanager
@@ -162,10 +136,11 @@ def coefficient_table(model):
     scale = np.ones(p) if scaler.scale_ is None else scaler.scale_
     mean = np.zeros(p) if scaler.mean_ is None else scaler.mean_
     original = lasso.coef_ / scale
+    # ``+ 0.0`` turns the -0.0 of an exact zero times a negative scale into 0.0.
     return pd.DataFrame({
         "feature": [*scaler.feature_names_in_, "(intercept)"],
-        "coef_scaled": [*lasso.coef_, lasso.intercept_],
-        "coef_original": [*original, lasso.intercept_ - original @ mean],
+        "coef_scaled": np.array([*lasso.coef_, lasso.intercept_]) + 0.0,
+        "coef_original": np.array([*original, lasso.intercept_ - original @ mean]) + 0.0,
     })
 
 
@@ -178,6 +153,8 @@ def _print_report(args, X, table, alpha, alphas, mse):
     from ._cli_input import _names
 
     print(f"{args.data}: {len(X)} rows, {X.shape[1]} features, target {args.target!r}")
+    if args.sep_note:
+        print(args.sep_note)
     if mse is None:
         print(f"alpha = {alpha:.4g} (given)")
     else:
@@ -198,37 +175,36 @@ def _print_report(args, X, table, alpha, alphas, mse):
         print(f"{row.feature:<{width}} {row.coef_scaled:15.6g} {row.coef_original:16.6g}")
 
 
-def _write_outputs(out, model, table, alphas, coefs, alpha, mse):
-    import joblib
-
+def _write_outputs(args, model, table, alphas, coefs, alpha, mse):
+    from ._cli_model import save_model
     from ._cli_plots import plot_cv, plot_path
 
-    written = [out / "model.joblib", out / "coefficients.csv", out / "path.png"]
-    joblib.dump(model, written[0])
+    out, title = args.out, args.data.name
+    written = [out / "model.json", out / "coefficients.csv", out / "path.png"]
+    save_model(model, args.target, written[0])
     table.to_csv(written[1], index=False)
-    plot_path(alphas, coefs, table.feature[:-1], alpha).savefig(written[2], dpi=120)
+    plot_path(alphas, coefs, table.feature[:-1], alpha, title).savefig(written[2], dpi=120)
     if mse is not None:
         written.append(out / "cv.png")
-        plot_cv(alphas, mse, alpha).savefig(written[3], dpi=120)
+        plot_cv(alphas, mse, alpha, title).savefig(written[3], dpi=120)
+    if args.pickle:
+        import joblib
+
+        written.append(out / "model.joblib")
+        joblib.dump(model, written[-1])
     print("\nwrote " + ", ".join(map(str, written)))
-
-
-def _output_dir(out):
-    if out is not None:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise InputError(f"{out}: cannot create this directory ({error.strerror})") from None
-    return out
 
 
 def fit_command(args):
     _require_cli_extra("fit")
-    from ._cli_input import training_data
+    from ._cli_input import output_folder, separator, separator_note, training_data
 
-    X, y = training_data(args.data, args.target, args.cv if args.alpha is None else 2)
-    out = _output_dir(args.out)
-    _import_tensorflow_quietly()
+    sep = separator(args.data, args.sep)
+    args.sep_note = separator_note(args.data, sep, args.sep is not None)
+    X, y = training_data(args.data, args.target, args.cv if args.alpha is None else 2, sep)
+    if args.out is not None:
+        output_folder(args.out)
+    import_tensorflow_quietly()
     model = make_model(args.alpha, args.standardize, args.positive)
     Xs = model[0].fit_transform(X)
     mse, alphas = None, args.n_alphas
@@ -243,31 +219,20 @@ def fit_command(args):
     alpha = model[-1].alpha
     table = coefficient_table(model)
     _print_report(args, X, table, alpha, alphas, mse)
-    if out is None:
+    if args.out is None:
         print("\n(use --out DIR to save the model, the coefficients and the plots)")
     else:
-        _write_outputs(out, model, table, alphas, coefs, alpha, mse)
+        _write_outputs(args, model, table, alphas, coefs, alpha, mse)
         from ._export import export_saved_model
-        print(f"wrote {export_saved_model(model, out / 'saved_model')} (a TensorFlow SavedModel)")
+
+        saved = export_saved_model(model, args.out / "saved_model")
+        print(f"wrote {saved} (a TensorFlow SavedModel)")
     return 0
-
-
-def _load_model(path):
-    """A model written by ``tflasso fit`` (joblib: load only files you trust)."""
-    import joblib
-
-    try:
-        model = joblib.load(path)
-    except Exception as error:
-        raise InputError(f"{path}: not a model saved by 'tflasso fit' "
-                         f"({type(error).__name__})") from None
-    if not hasattr(model, "feature_names_in_"):
-        raise InputError(f"{path}: not a model saved by 'tflasso fit'")
-    return model
 
 
 def _load_saved_model(path):
     """A ``DIR/saved_model/`` written by ``tflasso fit --out DIR`` (no pickle)."""
+    import_tensorflow_quietly()
     from ._export import SavedModelPredictor
 
     try:
@@ -277,28 +242,41 @@ def _load_saved_model(path):
 
 
 def predict_command(args):
+    """Numpy and pandas only: a JSON model never imports TensorFlow, nor does a
+    trusted pickle (the estimators import it only to fit)."""
     _require_cli_extra("predict")
     import pandas as pd
 
-    from ._cli_input import prediction_data, read_csv
+    from ._cli_input import (check_readable, output_file, prediction_data, separator,
+                             separator_note)
+    from ._cli_model import load_model
 
-    if not args.model.exists():
-        raise InputError(f"{args.model}: no such file")
-    read_csv(args.data)  # fail on a bad file before paying for TensorFlow
-    _import_tensorflow_quietly()
-    model = (_load_saved_model if args.model.is_dir() else _load_model)(args.model)
-    X = prediction_data(args.data, list(model.feature_names_in_))
+    saved_model = args.model.is_dir()  # TensorFlow's format: it needs TensorFlow
+    if not saved_model:
+        check_readable(args.model)
+    sep = separator(args.data, args.sep)
+    if args.out is not None:
+        output_file(args.out, [args.model, args.data])
+    if saved_model:
+        model = _load_saved_model(args.model)
+    else:
+        model = load_model(args.model, trust_pickle=args.trust_pickle)
+    X = prediction_data(args.data, list(model.feature_names_in_), sep)
     predictions = pd.DataFrame({"prediction": model.predict(X)})
+    note = separator_note(args.data, sep, args.sep is not None)
     if args.out is None:
         predictions.to_csv(sys.stdout, index=False)
+        if note:  # stdout holds the predictions alone
+            print(f"note: {note}", file=sys.stderr)
     else:
         predictions.to_csv(args.out, index=False)
-        print(f"wrote {len(predictions)} predictions to {args.out}")
+        print(f"wrote {len(predictions)} predictions to {args.out}"
+              + (f" ({note})" if note else ""))
     return 0
 
 
 def demo_command(args):
-    _import_tensorflow_quietly()
+    import_tensorflow_quietly()
     from ._demo import run
 
     run()
@@ -308,20 +286,40 @@ def demo_command(args):
 # --- argument parsing --------------------------------------------------------------
 
 
-def _number(kind, low, description):
+# A grid of this many alphas, times the folds, already takes minutes on a
+# thousand features; far more only exhausts memory after a long wait.
+MAX_ALPHAS = 10_000
+
+
+def _number(kind, low, description, high=float("inf")):
     def parse(text):
         try:
             value = kind(text)
         except ValueError:
             value = None
-        if value is None or not value >= low:
+        if value is None or not (low <= value < high) or value != value:
             raise argparse.ArgumentTypeError(f"{text!r} is not {description}")
         return value
     return parse
 
 
+def _separator(text):
+    text = {"\\t": "\t", "tab": "\t"}.get(text, text)
+    if len(text) != 1 or text in "\"\n\r":
+        raise argparse.ArgumentTypeError(f"{text!r} is not one character (or 'tab')")
+    return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line like every other error."""
+
+    def error(self, message):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} "
+                                  f"(see '{self.prog} --help')\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tflasso",
         description="A scikit-learn compatible lasso trained by TensorFlow. "
                     "With no command, runs the demo.",
@@ -337,30 +335,41 @@ def build_parser():
                      help="numeric CSV file with a header row")
     fit.add_argument("--target", required=True, metavar="COLUMN", help="the column to predict")
     how = fit.add_mutually_exclusive_group()
-    how.add_argument("--alpha", type=_number(float, 0, "a number >= 0"), metavar="A",
+    how.add_argument("--alpha", type=_number(float, 0, "a finite number >= 0"), metavar="A",
                      help="use this alpha instead of cross-validation")
     how.add_argument("--cv", type=_number(int, 2, "an integer >= 2"), default=5, metavar="K",
                      help="folds of cross-validation (default: 5)")
-    fit.add_argument("--n-alphas", type=_number(int, 2, "an integer >= 2"), default=100,
+    fit.add_argument("--n-alphas", default=100,
+                     type=_number(int, 2, f"an integer from 2 to {MAX_ALPHAS}", MAX_ALPHAS + 1),
                      metavar="N", help="alphas in the grid, log-spaced from alpha_max down "
                                        "to 1e-3 * alpha_max (default: 100)")
     fit.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=True,
                      help="scale features to zero mean, unit variance (default: yes)")
     fit.add_argument("--positive", action="store_true", help="non-negative coefficients")
+    fit.add_argument("--sep", type=_separator, metavar="C",
+                     help="the column separator (default: ',', ';' or tab, detected)")
     fit.add_argument("--out", type=Path, metavar="DIR",
-                     help="write model.joblib, saved_model/, coefficients.csv, path.png "
-                          "and cv.png here")
+                     help="write model.json, saved_model/ (a TensorFlow SavedModel), "
+                          "coefficients.csv, path.png and cv.png here")
+    fit.add_argument("--pickle", action="store_true",
+                     help="also write model.joblib, the fitted scikit-learn pipeline "
+                          "(for joblib.load in Python)")
 
     predict = commands.add_parser(
         "predict", help="predict with a model written by 'tflasso fit'",
-        description="Predict with a model written by 'tflasso fit' (a joblib file: "
-                    "load only files you trust). DATA.csv needs the model's feature "
+        description="Predict with a model.json written by 'tflasso fit' (data only: "
+                    "reading it runs no code). DATA.csv needs the model's feature "
                     "columns; other columns are ignored.")
     predict.add_argument("model", type=Path, metavar="MODEL",
-                         help="model.joblib, or the saved_model/ directory (TensorFlow only)")
+                         help="model.json, or the saved_model/ directory (needs TensorFlow)")
     predict.add_argument("data", type=Path, metavar="DATA.csv")
+    predict.add_argument("--sep", type=_separator, metavar="C",
+                         help="the column separator (default: ',', ';' or tab, detected)")
     predict.add_argument("--out", type=Path, metavar="FILE",
                          help="write the predictions here as CSV (default: stdout)")
+    predict.add_argument("--trust-pickle", action="store_true",
+                         help="accept a pickle or joblib MODEL (fit --pickle); loading "
+                              "one runs any code in it: only for files you trust")
     return parser
 
 

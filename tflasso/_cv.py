@@ -22,11 +22,10 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 
-from . import _strategies
 from ._base import LinearPredictor, check_inputs, penalty_factor
 from ._lasso import _COMMON
+from ._lazy import Problem, _strategies  # TensorFlow only when a fit runs
 from ._path import enet_path, lasso_path, sorted_alphas
-from ._problem import Problem
 from ._validation import check_finite_result
 
 

@@ -56,6 +56,9 @@ def run(print_=print):
         f"diabetes data ({X.shape[0]} x {X.shape[1]}): {elapsed:.2f} s"
     )
     print_(f"best alpha = {alpha:.4g}, cross-validated R^2 = {search.best_score_:.4f}")
+    # The README's example passes cv=5: unshuffled folds, which may pick another alpha.
+    print_("(folds shuffled with random_state=0; cv=5, as in the README's example, takes "
+           "the rows in order and may choose a neighbouring alpha)")
 
     Xs = StandardScaler().fit_transform(X)
     _compare_lasso_cv(Xs, y, cv, print_)
@@ -63,7 +66,7 @@ def run(print_=print):
     theirs, theirs_ms = _timed_fit(SklearnLasso(alpha=alpha), Xs, y)
     print_(f"{'':>12} {'tflasso':>12} {'sklearn':>12}")
     for name, a, b in zip(data.feature_names, ours.coef_, theirs.coef_):
-        print_(f"{name:>12} {a:12.4f} {b:12.4f}")
+        print_(f"{name:>12} {a + 0.0:12.4f} {b + 0.0:12.4f}")  # + 0.0: no -0.0000
     rows = [
         ("intercept", ours.intercept_, theirs.intercept_, ".4f"),
         ("exact zeros", (ours.coef_ == 0).sum(), (theirs.coef_ == 0).sum(), "d"),

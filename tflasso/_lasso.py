@@ -6,10 +6,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from . import _strategies
 from ._base import LinearPredictor, check_inputs, penalty_factor, warn_alpha_zero
+from ._lazy import Problem, _strategies  # TensorFlow only when a fit runs
 from ._path import enet_path
-from ._problem import Problem
 from ._validation import check_gram
 
 

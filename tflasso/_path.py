@@ -14,8 +14,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_array, check_consistent_length
 
-from . import _strategies
-from ._problem import Problem
+from ._lazy import Problem, _strategies  # TensorFlow only when a fit runs
 from ._validation import (
     check_finite_result,
     check_penalty_factor,
