@@ -264,7 +264,10 @@ class ElasticNetCV(_CrossValidated, BaseEstimator):
         fold's path iterates on ``X``, dense or sparse.
 
     max_iter : int, default=1000
-        Maximum number of proximal-gradient iterations.
+        Maximum work, in passes over the data: iterations of the proximal-gradient
+        loop on all features, or, for working sets (wide or sparse X), one per
+        full pass plus each restricted iteration's share of a pass, so that it
+        means about the work of as many scikit-learn epochs.
 
     tol : float, default=1e-4
         Tolerance on each fit's duality gap, relative to
@@ -476,7 +479,10 @@ class LassoCV(_CrossValidated, BaseEstimator):
         fold's path iterates on ``X``, dense or sparse.
 
     max_iter : int, default=1000
-        Maximum number of proximal-gradient iterations.
+        Maximum work, in passes over the data: iterations of the proximal-gradient
+        loop on all features, or, for working sets (wide or sparse X), one per
+        full pass plus each restricted iteration's share of a pass, so that it
+        means about the work of as many scikit-learn epochs.
 
     tol : float, default=1e-4
         Tolerance on each fit's duality gap, relative to
@@ -697,7 +703,10 @@ class MultiTaskElasticNetCV(_MultiTask, _CrossValidated, BaseEstimator):
         fold's path iterates on ``X``, dense or sparse.
 
     max_iter : int, default=1000
-        Maximum number of proximal-gradient iterations.
+        Maximum work, in passes over the data: iterations of the proximal-gradient
+        loop on all features, or, for working sets (wide or sparse X), one per
+        full pass plus each restricted iteration's share of a pass, so that it
+        means about the work of as many scikit-learn epochs.
 
     tol : float, default=1e-4
         Tolerance on each fit's duality gap, relative to
@@ -902,7 +911,10 @@ class MultiTaskLassoCV(_MultiTask, _CrossValidated, BaseEstimator):
         fold's path iterates on ``X``, dense or sparse.
 
     max_iter : int, default=1000
-        Maximum number of proximal-gradient iterations.
+        Maximum work, in passes over the data: iterations of the proximal-gradient
+        loop on all features, or, for working sets (wide or sparse X), one per
+        full pass plus each restricted iteration's share of a pass, so that it
+        means about the work of as many scikit-learn epochs.
 
     tol : float, default=1e-4
         Tolerance on each fit's duality gap, relative to

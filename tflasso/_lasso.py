@@ -116,7 +116,10 @@ class ElasticNet(_Penalised, BaseEstimator):
         the Gram form.
 
     max_iter : int, default=1000
-        Maximum number of proximal-gradient iterations.
+        Maximum work, in passes over the data: iterations of the proximal-gradient
+        loop on all features, or, for working sets (wide or sparse X), one per
+        full pass plus each restricted iteration's share of a pass, so that it
+        means about the work of as many scikit-learn epochs.
 
     tol : float, default=1e-4
         Tolerance on the duality gap, relative to ``||y - mean(y)||^2 / n``
@@ -161,7 +164,7 @@ class ElasticNet(_Penalised, BaseEstimator):
         above.
 
     n_iter_ : int or list of int
-        Number of iterations run for each target.
+        Passes over the data (see ``max_iter``) run for each target.
 
     sparse_coef_ : scipy.sparse matrix of shape (n_targets, n_features)
         ``coef_`` as a sparse array.
@@ -331,7 +334,10 @@ class Lasso(ElasticNet):
         the Gram form.
 
     max_iter : int, default=1000
-        Maximum number of proximal-gradient iterations.
+        Maximum work, in passes over the data: iterations of the proximal-gradient
+        loop on all features, or, for working sets (wide or sparse X), one per
+        full pass plus each restricted iteration's share of a pass, so that it
+        means about the work of as many scikit-learn epochs.
 
     tol : float, default=1e-4
         Tolerance on the duality gap, relative to ``||y - mean(y)||^2 / n``
@@ -375,7 +381,7 @@ class Lasso(ElasticNet):
         above.
 
     n_iter_ : int or list of int
-        Number of iterations run for each target.
+        Passes over the data (see ``max_iter``) run for each target.
 
     sparse_coef_ : scipy.sparse matrix of shape (n_targets, n_features)
         ``coef_`` as a sparse array.

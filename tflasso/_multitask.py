@@ -36,7 +36,10 @@ class MultiTaskElasticNet(_Penalised, BaseEstimator):
         Whether to fit an (unpenalised) intercept per task.
 
     max_iter : int, default=1000
-        Maximum number of proximal-gradient iterations.
+        Maximum work, in passes over the data: iterations of the proximal-gradient
+        loop on all features, or, for working sets (wide or sparse X), one per
+        full pass plus each restricted iteration's share of a pass, so that it
+        means about the work of as many scikit-learn epochs.
 
     tol : float, default=1e-4
         Tolerance on the duality gap, relative to ``||Y - mean(Y)||_F^2 / n``.
@@ -188,7 +191,10 @@ class MultiTaskLasso(MultiTaskElasticNet):
         Whether to fit an (unpenalised) intercept per task.
 
     max_iter : int, default=1000
-        Maximum number of proximal-gradient iterations.
+        Maximum work, in passes over the data: iterations of the proximal-gradient
+        loop on all features, or, for working sets (wide or sparse X), one per
+        full pass plus each restricted iteration's share of a pass, so that it
+        means about the work of as many scikit-learn epochs.
 
     tol : float, default=1e-4
         Tolerance on the duality gap, relative to ``||Y - mean(Y)||_F^2 / n``.

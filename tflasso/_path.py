@@ -174,7 +174,10 @@ def enet_path(
         :class:`Lasso`); otherwise the path iterates on ``X``.
 
     max_iter : int, default=1000
-        Maximum number of proximal-gradient iterations.
+        Maximum work, in passes over the data: iterations of the proximal-gradient
+        loop on all features, or, for working sets (wide or sparse X), one per
+        full pass plus each restricted iteration's share of a pass, so that it
+        means about the work of as many scikit-learn epochs.
 
     tol : float, default=1e-4
         Tolerance on the duality gap, relative to ``||y||^2 / n`` (see Notes).
@@ -334,7 +337,10 @@ def lasso_path(
         :class:`Lasso`); otherwise the path iterates on ``X``.
 
     max_iter : int, default=1000
-        Maximum number of proximal-gradient iterations.
+        Maximum work, in passes over the data: iterations of the proximal-gradient
+        loop on all features, or, for working sets (wide or sparse X), one per
+        full pass plus each restricted iteration's share of a pass, so that it
+        means about the work of as many scikit-learn epochs.
 
     tol : float, default=1e-4
         Tolerance on the duality gap, relative to ``||y||^2 / n`` (see Notes).
