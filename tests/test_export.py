@@ -413,7 +413,7 @@ def test_cli_fit_writes_a_saved_model_that_predict_accepts(tmp_path):
     new = frame(make_data(n=15, seed=3)[0])[NAMES[::-1]]  # any column order
     new.to_csv(tmp_path / "new.csv", index=False)
     fit = run_cli("fit", tmp_path / "train.csv", "--target", "target", "--alpha", "0.05",
-                  "--n-alphas", "5", "--out", tmp_path / "out")
+                  "--n-alphas", "5", "--out", tmp_path / "out", "--pickle")
     assert fit.returncode == 0, fit.stderr
     assert (tmp_path / "out" / "saved_model" / "saved_model.pb").is_file()
     predict = run_cli("predict", tmp_path / "out" / "saved_model", tmp_path / "new.csv")
