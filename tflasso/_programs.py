@@ -330,10 +330,13 @@ def padded_size(size):
     iteration here: 512 -> 1.0 ms, 520 -> 0.5 ms; 768 -> 3.2 ms, 776 -> 1.2 ms;
     1024 -> 14 ms, 1032 -> 4.9 ms).
     """
+    def shifted(bucket):
+        return bucket + 8 if bucket >= 512 else bucket
+
     bucket = 8
-    while bucket + (8 if bucket >= 512 else 0) < size:
+    while shifted(bucket) < size:
         bucket = bucket * 3 // 2 if bucket & (bucket - 1) == 0 else bucket * 4 // 3
-    return bucket + (8 if bucket >= 512 else 0)
+    return shifted(bucket)
 
 
 def _pad(array, shape, fill=0.0):
