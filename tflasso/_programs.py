@@ -313,11 +313,13 @@ def _concrete(key):
 
 
 def _tensors(structure, dtype=None):
-    """numpy to tensors (before the call: binding numpy arguments costs more)."""
-    return tf.nest.map_structure(
-        lambda x: tf.constant(x) if dtype is None or np.asarray(x).dtype.kind != "f"
-        else tf.constant(x, dtype), structure,
-    )
+    """numpy to tensors, flattened (before the call: binding numpy arguments
+    costs more); float leaves in ``dtype`` when given."""
+    return [
+        tf.constant(x) if dtype is None or np.asarray(x).dtype.kind != "f"
+        else tf.constant(x, dtype)
+        for x in tf.nest.flatten(structure)
+    ]
 
 
 def padded_size(size):
