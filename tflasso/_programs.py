@@ -39,6 +39,11 @@ GAP_EVERY = 10
 # features 0.01 / 0.26 ms, 384 0.35 / 0.6 ms, 776 1.2 / 2.9 ms); above, XLA's
 # products fall behind (1032: 4.9 / 3.1 ms) and graph mode never recompiles.
 _MAX_XLA_FEATURES = 800
+# The padded sizes of working sets' restricted problems: a wide fit at 0.01
+# alpha_max grew its set through 16, 32, 64, 128, 256 and 520 features, six
+# XLA compilations of 1.5 to 2.3 s each (on a loaded machine) for solves of
+# 1 to 28 ms; with these two sizes, two.
+_FEW_SIZES = (64, 256)
 # The best relative duality gap asked of float32 iterations (they stall near
 # 1e-6); tighter tolerances are finished in float64.
 _FLOAT32_TOL = 3e-5
@@ -377,7 +382,7 @@ def unit_scale(diagonal):
     return np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
 
 
-def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None):
+def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_sizes=False):
     """The Gram form, numpy in and out: ``(W, gap, n_iter)``.
 
     ``gram`` (B, p, p), ``xty`` (B, p, C, T), ``yy`` and ``tol`` (absolute)
@@ -391,18 +396,28 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None):
     data and tolerance, so zero is their solution and they never iterate;
     padded tasks have zero targets; padded unpenalised entries project nothing.
 
+    ``few_sizes`` is for problems whose size changes from fit to fit (the
+    restricted problems of working sets): they are padded to one of
+    ``_FEW_SIZES`` and, beyond, not compiled by XLA, since each new size's XLA
+    compilation (1 to 2 s) costs a first fit more than its solves.
+
     Batches of more than ``_FLOAT32_PROBLEMS`` problems iterate in float32
     first, to a relative gap of ``_FLOAT32_TOL`` at best, then finish in
     float64 from there; every gap is evaluated in float64.
     """
     n_sets, p, c, t = xty.shape
     scale = unit_scale(np.diagonal(gram, axis1=1, axis2=2))
-    jit = padded_size(p) <= _MAX_XLA_FEATURES
+    if few_sizes:
+        size = next((s for s in _FEW_SIZES if p <= s), p)
+        jit = p <= _FEW_SIZES[-1]
+    else:
+        size = padded_size(p)
+        jit = size <= _MAX_XLA_FEATURES
     if free is None:
         free = no_unpenalised(n_sets, p, c, t)
     u = len(free.index)
     if jit:
-        pp, cc = padded_size(p), 1 if c == 1 else -(-c // 8) * 8
+        pp, cc = size, 1 if c == 1 else -(-c // 8) * 8
         tt, uu = 1 if t == 1 else padded_size(t), 0 if u == 0 else padded_size(u)
     else:
         pp, cc, tt, uu = p, c, t, u

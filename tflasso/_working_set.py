@@ -241,7 +241,7 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0):
     if by_gram:
         w, _, n_iter = _programs.solve_gram(
             gram[None] / n, xty[None, :, None] / n, yy, np.array([float(n)]), sub,
-            free, np.array([[tol]]), max_iter, w0[None, :, None],
+            free, np.array([[tol]]), max_iter, w0[None, :, None], few_sizes=True,
         )
         return w[0, :, 0], int(n_iter[0, 0])
     design = columns.design
