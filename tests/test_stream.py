@@ -25,7 +25,7 @@ def _chunks(X, y, sw, size, to=np.asarray):
 def test_centred_statistics_equal_numpy(data, weighted, to):
     X, y, sw = data
     w = sw if weighted else np.ones(len(y))
-    moments, _, _ = stream_moments(_chunks(X, y, sw if weighted else None, 10, to))
+    moments = stream_moments(_chunks(X, y, sw if weighted else None, 10, to)).moments
     gram, xty, yy, _, _ = moments.centred(True)
     mx, my = w @ X / w.sum(), w @ y / w.sum()
     Xc, yc = X - mx, y - my
@@ -52,8 +52,9 @@ def test_tf_data_dataset_with_short_last_batch(data):
 
     X, y, sw = data
     dataset = tf.data.Dataset.from_tensor_slices((X, y, sw)).batch(25)
-    moments, _, dtype = stream_moments(dataset)
-    direct, _, _ = stream_moments([(X, y, sw)])
+    streamed = stream_moments(dataset)
+    moments, dtype = streamed.moments, streamed.dtype
+    direct = stream_moments([(X, y, sw)]).moments
     # The means are about each stream's own shift (its first batch); compare G, q, yy.
     for a, b in zip(moments.centred(True)[:3], direct.centred(True)[:3]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

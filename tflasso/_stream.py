@@ -1,12 +1,19 @@
-"""One streamed pass over batches of rows: the float64 ``Moments`` of all of them.
+"""A streamed data source: one pass over batches of rows, then the Gram form.
 
-Step 1 of issue 14, partial: the accumulator only; the estimators do not dispatch to it yet.
+A ``tf.data.Dataset`` or any iterable yielding ``(X, y)`` or ``(X, y,
+sample_weight)`` batches (numpy, pandas or scipy.sparse) is read once; its
+float64 :class:`~tflasso._design.Moments` give the centred Gram problem, which
+:class:`StreamProblem` presents to :func:`tflasso._strategies.fit` as an
+in-memory :class:`~tflasso._problem.Problem` would in the Gram form.
 """
+
+from collections import namedtuple
 
 import numpy as np
 from scipy import sparse
 
 from ._design import Moments
+from ._problem import Problem, layout
 
 # The statistics are p x p float64 (10,000 features: 800 MB).
 MAX_STREAM_FEATURES = 10_000
@@ -29,18 +36,28 @@ def _batches(source):
         yield index, X, y, sw
 
 
-def stream_moments(source):
-    """The ``Moments`` of every row of ``source``, the shift and the input dtype.
+Streamed = namedtuple("Streamed", "moments shift dtype n_rows y_1d")
 
-    The shift is the first batch's weighted means: the moments about a point near the
-    data's mean keep ``xx / s - outer(mean, mean)`` free of the cancellation that raw
-    sums of squares suffer when the columns' means are large against their spread.
+
+def stream_moments(source, centre=True):
+    """One pass over ``source``: a :class:`Streamed` (its ``Moments`` about ``shift``).
+
+    With ``centre``, the shift is the first batch's weighted means: the moments about
+    a point near the data's mean keep ``xx / s - outer(mean, mean)`` free of the
+    cancellation that raw sums of squares suffer when the columns' means are large
+    against their spread. Without (no intercept), the moments are about zero, the raw
+    ones the uncentred problem needs.
     """
     total = shift = dtype = None
     width = None
+    n_rows = 0
     for index, X, y, sw in _batches(source):
         if X.ndim != 2:
             raise ValueError(f"Batch {index}: X must be 2-d, got shape {X.shape}.")
+        for name, values in (("X", X), ("y", y)):
+            if not (np.issubdtype(values.dtype, np.number)
+                    or np.issubdtype(values.dtype, np.bool_)):
+                raise ValueError(f"Batch {index}: {name} must be numeric, got {values.dtype}.")
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         if width is None:
             width = (X.shape[1], Y.shape[1], y.ndim)
@@ -63,15 +80,55 @@ def stream_moments(source):
             )
         if X.shape[0] == 0:
             continue
+        for name, values in (("X", X), ("y", Y), ("sample_weight", sw)):
+            if values is not None and not np.all(np.isfinite(values)):
+                raise ValueError(f"Batch {index}: {name} contains NaN or infinity.")
         w = np.ones(X.shape[0]) if sw is None else sw
+        n_rows += X.shape[0]
+        if shift is None and not centre:
+            shift = (np.zeros(X.shape[1]), np.zeros(Y.shape[1]))
         if shift is None:
-            s = w.sum()
-            if s <= 0:
-                raise ValueError(f"Batch {index}: sample weights sum to {s}.")
-            shift = (w @ X.astype(np.float64) / s, w @ Y.astype(np.float64) / s)
+            # A first batch of zero weights still has means to centre about.
+            v = w if w.sum() > 0 else np.ones(X.shape[0])
+            shift = (v @ X.astype(np.float64) / v.sum(), v @ Y.astype(np.float64) / v.sum())
         rows = np.arange(X.shape[0])
         part = Moments.of_rows(X, Y, w, rows, *shift)
         total = part if total is None else total + part
     if total is None:
         raise ValueError("The stream yielded no rows.")
-    return total, shift, dtype
+    if total.s <= 0:
+        raise ValueError(f"The stream's sample weights sum to {total.s}.")
+    return Streamed(total, shift, dtype, n_rows, width[2] == 1)
+
+
+class _Statistics:
+    """What the Gram form asks of a design: its shape, dtype and Gram statistics."""
+
+    def __init__(self, gram, xty, n_rows, dtype):
+        self._gram, self._xty = gram, xty
+        self.shape, self.dtype = (n_rows, gram.shape[0]), dtype
+
+    def gram(self, y):
+        return self._gram, self._xty
+
+
+class StreamProblem(Problem):
+    """The centred, weighted Gram problem of a stream, from one pass over it.
+
+    The statistics are the weighted means (weights summing to anything) that
+    :class:`~tflasso._problem.Problem` builds with weights rescaled to sum to
+    ``n``; ``n`` is the number of rows, as for an in-memory fit.
+    """
+
+    def __init__(self, source, fit_intercept, tasks=False):
+        streamed = stream_moments(source, centre=fit_intercept)
+        gram, xty, yy, x_mean, y_mean = streamed.moments.centred(fit_intercept)
+        self.n = streamed.n_rows
+        self.fit_intercept = fit_intercept
+        self.layout = layout(xty.shape[1], tasks)
+        self.x_offset = streamed.shift[0] + x_mean
+        self.y_offset = streamed.shift[1] + y_mean
+        self.design = _Statistics(gram, xty, self.n, streamed.dtype)
+        self.y = None  # the design's statistics already hold it
+        self.yy_targets = yy
+        self.y_1d = streamed.y_1d
