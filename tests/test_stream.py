@@ -195,3 +195,55 @@ def test_arrays_and_lists_are_data_not_streams(data):
         assert not is_stream(array_like)
     with pytest.raises(ValueError):  # scikit-learn's own check of a list of tuples
         tflasso.Lasso().fit([(X, y)])
+
+
+def _position_folds(n, cv):
+    """The folds a stream of n rows gets: row i is in test fold i % cv."""
+    fold = np.arange(n) % cv
+    return [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in range(cv)]
+
+
+@pytest.mark.parametrize(
+    "estimator, params, weighted, multi_task",
+    [
+        (tflasso.LassoCV, {}, True, False),
+        (tflasso.LassoCV, {"fit_intercept": False}, False, False),
+        (tflasso.ElasticNetCV, {"l1_ratio": [0.5, 1.0]}, True, False),
+        (tflasso.MultiTaskLassoCV, {}, False, True),
+    ],
+)
+def test_streamed_cv_equals_in_memory_cv_on_position_folds(data, estimator, params,
+                                                           weighted, multi_task):
+    X, y, sw = data
+    sw = sw if weighted else None
+    Y = np.column_stack([y, X[:, 0] - y]) if multi_task else y
+    streamed = estimator(cv=4, **params).fit(_chunks(X, Y, sw, 30))
+    direct = estimator(cv=_position_folds(len(y), 4), **params).fit(X, Y, sample_weight=sw)
+    assert streamed.alpha_ == pytest.approx(direct.alpha_, rel=1e-12)
+    np.testing.assert_allclose(streamed.alphas_, direct.alphas_, rtol=1e-12)
+    np.testing.assert_allclose(streamed.mse_path_, direct.mse_path_, rtol=1e-9)
+    np.testing.assert_array_equal(streamed.coef_ == 0, direct.coef_ == 0)
+    np.testing.assert_allclose(streamed.coef_, direct.coef_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(streamed.intercept_, direct.intercept_, rtol=1e-7, atol=1e-9)
+    assert streamed.n_features_in_ == X.shape[1]
+    # The folds are the rows' positions, not the batches: other batch sizes, same result.
+    again = estimator(cv=4, **params).fit(_chunks(X, Y, sw, 7))
+    np.testing.assert_allclose(again.mse_path_, streamed.mse_path_, rtol=1e-9)
+
+
+def test_streamed_cv_errors(data):
+    from sklearn.model_selection import KFold
+
+    X, y, _ = data
+    with pytest.raises(ValueError, match="cv must be an int"):
+        tflasso.LassoCV(cv=KFold(3)).fit(_chunks(X, y, None, 10))
+    with pytest.raises(ValueError, match="y=None"):
+        tflasso.LassoCV().fit(_chunks(X, y, None, 10), y)
+    with pytest.raises(ValueError, match="greater than the number of rows"):
+        tflasso.LassoCV(cv=5).fit(iter([(X[:3], y[:3])]))
+    with pytest.raises(ValueError, match="1-d y"):
+        tflasso.LassoCV().fit(iter([(X, np.column_stack([y, y]))]))
+    with pytest.raises(ValueError, match="mono-task"):
+        tflasso.MultiTaskLassoCV().fit(iter([(X, y)]))
+    with pytest.raises(ValueError, match="precompute"):
+        tflasso.LassoCV(precompute=False).fit(iter([(X, y)]))

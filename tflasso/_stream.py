@@ -12,6 +12,7 @@ from collections import namedtuple
 import numpy as np
 from scipy import sparse
 
+from . import _strategies
 from ._design import Moments
 from ._problem import Problem, layout
 
@@ -36,11 +37,17 @@ def _batches(source):
         yield index, X, y, sw
 
 
-Streamed = namedtuple("Streamed", "moments shift dtype n_rows y_1d")
+# ``folds``: the moments of the rows at positions ``f, f + n_folds, ...`` (one
+# Moments and one row count per fold); ``moments`` is their sum.
+Streamed = namedtuple("Streamed", "moments shift dtype n_rows y_1d folds fold_rows")
 
 
-def stream_moments(source, centre=True):
+def stream_moments(source, centre=True, n_folds=1):
     """One pass over ``source``: a :class:`Streamed` (its ``Moments`` about ``shift``).
+
+    Row ``i`` of the stream (counted from 0 across batches) goes to fold
+    ``i % n_folds``: a rule that needs neither the number of rows in advance nor
+    any shuffling of the source.
 
     With ``centre``, the shift is the first batch's weighted means: the moments about
     a point near the data's mean keep ``xx / s - outer(mean, mean)`` free of the
@@ -48,8 +55,8 @@ def stream_moments(source, centre=True):
     against their spread. Without (no intercept), the moments are about zero, the raw
     ones the uncentred problem needs.
     """
-    total = shift = dtype = None
-    width = None
+    shift = dtype = width = None
+    folds, fold_rows = [None] * n_folds, np.zeros(n_folds, np.int64)
     n_rows = 0
     for index, X, y, sw in _batches(source):
         if X.ndim != 2:
@@ -84,21 +91,31 @@ def stream_moments(source, centre=True):
             if values is not None and not np.all(np.isfinite(values)):
                 raise ValueError(f"Batch {index}: {name} contains NaN or infinity.")
         w = np.ones(X.shape[0]) if sw is None else sw
-        n_rows += X.shape[0]
         if shift is None and not centre:
             shift = (np.zeros(X.shape[1]), np.zeros(Y.shape[1]))
         if shift is None:
             # A first batch of zero weights still has means to centre about.
             v = w if w.sum() > 0 else np.ones(X.shape[0])
             shift = (v @ X.astype(np.float64) / v.sum(), v @ Y.astype(np.float64) / v.sum())
-        rows = np.arange(X.shape[0])
-        part = Moments.of_rows(X, Y, w, rows, *shift)
-        total = part if total is None else total + part
-    if total is None:
+        fold_of_row = (n_rows + np.arange(X.shape[0])) % n_folds
+        n_rows += X.shape[0]
+        for f in range(n_folds):
+            rows = np.flatnonzero(fold_of_row == f)
+            if len(rows):
+                part = Moments.of_rows(X, Y, w, rows, *shift)
+                folds[f] = part if folds[f] is None else folds[f] + part
+                fold_rows[f] += len(rows)
+    if n_rows == 0:
         raise ValueError("The stream yielded no rows.")
+    if n_rows < n_folds:
+        raise ValueError(
+            f"Cannot have number of folds cv={n_folds} greater than the number of "
+            f"rows in the stream: {n_rows}."
+        )
+    total = sum(folds[1:], folds[0])
     if total.s <= 0:
         raise ValueError(f"The stream's sample weights sum to {total.s}.")
-    return Streamed(total, shift, dtype, n_rows, width[2] == 1)
+    return Streamed(total, shift, dtype, n_rows, width[2] == 1, folds, fold_rows)
 
 
 class _Statistics:
@@ -120,8 +137,10 @@ class StreamProblem(Problem):
     ``n``; ``n`` is the number of rows, as for an in-memory fit.
     """
 
-    def __init__(self, source, fit_intercept, tasks=False):
-        streamed = stream_moments(source, centre=fit_intercept)
+    def __init__(self, streamed, fit_intercept, tasks=False):
+        """``streamed`` is a :class:`Streamed` or a source to read with :func:`stream_moments`."""
+        if not isinstance(streamed, Streamed):
+            streamed = stream_moments(streamed, centre=fit_intercept)
         gram, xty, yy, x_mean, y_mean = streamed.moments.centred(fit_intercept)
         self.n = streamed.n_rows
         self.fit_intercept = fit_intercept
@@ -132,3 +151,22 @@ class StreamProblem(Problem):
         self.y = None  # the design's statistics already hold it
         self.yy_targets = yy
         self.y_1d = streamed.y_1d
+
+
+def cross_validate(streamed, alphas, l1_ratios, factor, positive, eps, tol, max_iter,
+                   fit_intercept):
+    """Cross-validation of a :class:`Streamed` with folds: ``(grids, mse, refits)``.
+
+    The pass gave every test fold's moments; the training folds' are the full
+    data's minus them, then the batch of Gram problems is solved as in-memory
+    cross-validation solves it (see :func:`tflasso._strategies.cross_validate`).
+    """
+    full = streamed.moments
+    trains = [full - test for test in streamed.folds]
+    counts = np.append(streamed.n_rows - streamed.fold_rows, streamed.n_rows).astype(float)
+    grids, mse, (w, gap, n_iter, x_mean, y_mean) = _strategies.cross_validate_moments(
+        full, trains, streamed.folds, counts, alphas, l1_ratios, factor, positive, eps,
+        tol, max_iter, fit_intercept,
+    )
+    x_shift, y_shift = streamed.shift
+    return grids, mse, (w, gap, n_iter, x_shift + x_mean, y_shift + y_mean)
