@@ -61,6 +61,8 @@ def test_tf_data_dataset_with_short_last_batch(data):
     for a, b in zip(moments.centred(True)[:3], direct.centred(True)[:3]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
     assert dtype == np.float64
+    with pytest.raises(ValueError, match="infinite"):
+        stream_moments(dataset.repeat())
 
 
 # Streamed fits against in-memory fits of the same rows. Both are solved to a tight
@@ -184,6 +186,8 @@ def test_stream_errors(data):
     bad[5, 2] = np.nan
     with pytest.raises(ValueError, match="Batch 0: X contains NaN"):
         tflasso.Lasso().fit(iter([(bad, y)]))
+    with pytest.raises(ValueError, match="batch the dataset"):
+        tflasso.Lasso().fit(iter([(X[0], y[:1])]))
     with pytest.raises(ValueError, match="at most 10000"):
         tflasso.Lasso().fit(iter([(np.zeros((2, 10_001)), np.zeros(2))]))
 

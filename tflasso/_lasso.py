@@ -287,11 +287,11 @@ class ElasticNet(_Penalised, BaseEstimator):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features), \
                 tf.data.Dataset or iterable of batches
-            Training data. Sparse input is used as it is, never densified. Or a stream: a ``tf.data.Dataset`` or any
-            iterable (not a list or array) yielding ``(X, y)`` or ``(X, y,
-            sample_weight)`` batches of numpy, pandas or scipy.sparse chunks, read
-            once; then ``y`` and ``sample_weight`` must be None (see
-            :doc:`/streaming`).
+            Training data. Sparse input is used as it is, never densified. Or a
+            stream: a ``tf.data.Dataset`` or any iterable (not a list or array)
+            yielding ``(X, y)`` or ``(X, y, sample_weight)`` batches of numpy,
+            pandas or scipy.sparse chunks, read once; then ``y`` and
+            ``sample_weight`` must be None (see :doc:`/streaming`).
 
         y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
             Target values, in the dtype of ``X``; None when ``X`` is a stream.

@@ -23,6 +23,11 @@ MAX_STREAM_FEATURES = 10_000
 def _batches(source):
     """``(X, y, sample_weight or None)`` numpy batches from a Dataset or an iterable."""
     if hasattr(source, "as_numpy_iterator"):  # a tf.data.Dataset
+        if int(source.cardinality()) == -1:  # tf.data.INFINITE_CARDINALITY
+            raise ValueError(
+                "The tf.data.Dataset is infinite (dataset.repeat() without a count?): "
+                "a fit reads its stream to the end once."
+            )
         source = source.as_numpy_iterator()
     for index, batch in enumerate(source):
         if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
@@ -60,7 +65,10 @@ def stream_moments(source, centre=True, n_folds=1):
     n_rows = 0
     for index, X, y, sw in _batches(source):
         if X.ndim != 2:
-            raise ValueError(f"Batch {index}: X must be 2-d, got shape {X.shape}.")
+            raise ValueError(
+                f"Batch {index}: X must be 2-d, got shape {X.shape}"
+                + (" (batch the dataset: dataset.batch(size))." if X.ndim == 1 else ".")
+            )
         for name, values in (("X", X), ("y", y)):
             if not (np.issubdtype(values.dtype, np.number)
                     or np.issubdtype(values.dtype, np.bool_)):
@@ -138,7 +146,7 @@ class StreamProblem(Problem):
     """
 
     def __init__(self, streamed, fit_intercept, tasks=False):
-        """``streamed`` is a :class:`Streamed` or a source to read with :func:`stream_moments`."""
+        """``streamed``: a :class:`Streamed`, or a source to read with :func:`stream_moments`."""
         if not isinstance(streamed, Streamed):
             streamed = stream_moments(streamed, centre=fit_intercept)
         gram, xty, yy, x_mean, y_mean = streamed.moments.centred(fit_intercept)
