@@ -6,6 +6,7 @@ Prediction is a numpy (or scipy.sparse) product and never needs TensorFlow.
 """
 
 import warnings
+from collections.abc import Iterable
 
 import numpy as np
 from scipy import sparse
@@ -36,6 +37,23 @@ def check_inputs(estimator, X, y, sample_weight, multi_output, weight_dtype=None
     check_squares_finite(y, "y")
     sample_weight = check_sample_weight(sample_weight, X, weight_dtype or X.dtype)
     return X, (y[:, None] if y.ndim == 1 else y), sample_weight, y.ndim == 1
+
+
+def is_stream(X):
+    """Whether ``X`` is a stream of batches rather than data scikit-learn would take.
+
+    A ``tf.data.Dataset``, or an iterable that is not array-like: not a list,
+    tuple, array, sparse matrix, DataFrame or anything else with a length and
+    items (generators, iterators and custom iterables are streams).
+    """
+    if hasattr(X, "element_spec") and hasattr(X, "as_numpy_iterator"):
+        return True
+    array_like = (
+        sparse.issparse(X) or isinstance(X, (str, bytes, dict))
+        or hasattr(X, "__array__") or hasattr(X, "shape")
+        or (hasattr(X, "__len__") and hasattr(X, "__getitem__"))
+    )
+    return not array_like and isinstance(X, Iterable)
 
 
 def penalty_factor(estimator, n_features):

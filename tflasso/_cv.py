@@ -22,9 +22,9 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 
-from ._base import LinearPredictor, check_inputs, penalty_factor
+from ._base import LinearPredictor, check_inputs, is_stream, penalty_factor
 from ._lasso import _COMMON
-from ._lazy import Problem, _strategies  # TensorFlow only when a fit runs
+from ._lazy import Problem, _stream, _strategies  # TensorFlow only when a fit runs
 from ._path import enet_path, lasso_path, sorted_alphas
 from ._validation import check_finite_result
 
@@ -55,16 +55,23 @@ class _CrossValidated(LinearPredictor):
         return getattr(self, "positive", False)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, **params):
+    def fit(self, X, y=None, sample_weight=None, **params):
         """Choose the penalty by cross-validation, then refit on all the data.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. Sparse input is used as it is, never densified.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), \
+                tf.data.Dataset or iterable of batches
+            Training data. Sparse input is used as it is, never densified. Or a
+            stream: a ``tf.data.Dataset`` or any iterable (not a list or array)
+            yielding ``(X, y)`` or ``(X, y, sample_weight)`` batches, read once;
+            then ``y`` and ``sample_weight`` must be None, ``cv`` an int (row ``i``
+            of the stream is in test fold ``i % cv``) and the Gram form solves
+            every fold (see :doc:`/streaming`).
 
-        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
-            Target values (2-D for the multi-task estimators).
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+            Target values (2-D for the multi-task estimators); None when ``X``
+            is a stream.
 
         sample_weight : float or array-like of shape (n_samples,), default=None
             Sample weights, used in every fit (rescaled to sum to the fold's
@@ -81,36 +88,51 @@ class _CrossValidated(LinearPredictor):
             The fitted estimator.
         """
         _raise_for_params(params, self, "fit")
-        # float64 weights: the folds' moments are accumulated in float64.
-        X, Y, sample_weight, y_1d = check_inputs(
-            self, X, y, sample_weight, self._tasks, weight_dtype=np.float64
-        )
-        if self._tasks and y_1d:
-            raise ValueError(
-                "For mono-task outputs, use ElasticNetCV or LassoCV; got y of shape "
-                f"{np.shape(y)}."
+        streamed = is_stream(X)
+        if streamed:
+            n_folds = self._stream_folds(y, sample_weight, params)
+        else:
+            # float64 weights: the folds' moments are accumulated in float64.
+            X, Y, sample_weight, y_1d = check_inputs(
+                self, X, y, sample_weight, self._tasks, weight_dtype=np.float64
             )
+            self._check_targets(y_1d, y)
         ratios = self._l1_ratios()
         grid = checked_alphas(self.alphas)
-        factor = penalty_factor(self, X.shape[1])
-        split = (
-            process_routing(self, "fit", sample_weight=sample_weight, **params)
-            .splitter.split if _routing_enabled() else {}
-        )
-        folds = [
-            (as_indices(train), as_indices(test))
-            for train, test in check_cv(self.cv).split(
-                X, Y[:, 0] if Y.shape[1] == 1 else Y, **split
+        if streamed:
+            moments = _stream.stream_moments(X, self.fit_intercept, n_folds)
+            self._check_targets(moments.y_1d, None)
+            problem = _stream.StreamProblem(moments, self.fit_intercept, self._tasks)
+            p, dtype = problem.design.shape[1], problem.design.dtype
+            self.n_features_in_ = p
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            factor = penalty_factor(self, p)
+            grids, mse, refits = _stream.cross_validate(
+                moments, grid, ratios, factor, self._positive(), self.eps, self.tol,
+                self.max_iter, self.fit_intercept,
             )
-        ]
-        n_fits = np.size(grid) if np.ndim(grid) else grid
-        form = _strategies.choose_form(
-            X, getattr(self, "precompute", "auto"), n_fits * len(ratios) * len(folds)
-        )
-        grids, mse, refits = _strategies.cross_validate(
-            X, Y, sample_weight, folds, grid, ratios, factor, self._positive(),
-            self.eps, self.tol, self.max_iter, self.fit_intercept, self._tasks, form,
-        )
+        else:
+            p, dtype = X.shape[1], X.dtype
+            factor = penalty_factor(self, p)
+            split = (
+                process_routing(self, "fit", sample_weight=sample_weight, **params)
+                .splitter.split if _routing_enabled() else {}
+            )
+            folds = [
+                (as_indices(train), as_indices(test))
+                for train, test in check_cv(self.cv).split(
+                    X, Y[:, 0] if Y.shape[1] == 1 else Y, **split
+                )
+            ]
+            n_fits = np.size(grid) if np.ndim(grid) else grid
+            form = _strategies.choose_form(
+                X, getattr(self, "precompute", "auto"), n_fits * len(ratios) * len(folds)
+            )
+            grids, mse, refits = _strategies.cross_validate(
+                X, Y, sample_weight, folds, grid, ratios, factor, self._positive(),
+                self.eps, self.tol, self.max_iter, self.fit_intercept, self._tasks, form,
+            )
         # Non-finite errors would otherwise leave no alpha within one
         # standard error of the minimum.
         check_finite_result(mse)
@@ -124,7 +146,8 @@ class _CrossValidated(LinearPredictor):
         self.alphas_ = grids if several and isinstance(self.alphas, Integral) else grids[0]
         self.mse_path_ = mse if several else mse[0]
         chosen = self.alpha_ if self.refit_alpha == "min" else self.alpha_1se_
-        problem = Problem(X, Y, sample_weight, self.fit_intercept, self._tasks)
+        if not streamed:
+            problem = Problem(X, Y, sample_weight, self.fit_intercept, self._tasks)
         if refits is not None:
             w, gaps, n_iters, x_offset, y_offset = refits
             k = int(np.flatnonzero(grids[best_ratio] == chosen)[0])
@@ -134,14 +157,48 @@ class _CrossValidated(LinearPredictor):
         else:
             w, gap, n_iter = _strategies.fit(
                 problem, chosen, self.l1_ratio_, factor, self._positive(), self.tol,
-                self.max_iter, np.zeros((X.shape[1], Y.shape[1])),
+                self.max_iter, np.zeros((p, Y.shape[1])),
                 _strategies.choose_form(X, getattr(self, "precompute", "auto")),
             )
         self.set_solution(
-            problem, w.reshape(X.shape[1], -1).T, gap, n_iter, self.max_iter,
-            self.tol, X.dtype, not self._tasks, not self._tasks,
+            problem, w.reshape(p, -1).T, gap, n_iter, self.max_iter,
+            self.tol, dtype, not self._tasks, not self._tasks,
         )
         return self
+
+    def _check_targets(self, y_1d, y):
+        """1-d or 2-d targets as the estimator needs; ``y`` None for a stream's."""
+        if self._tasks and y_1d:
+            shape = "(n_samples,) in the stream's batches" if y is None else np.shape(y)
+            raise ValueError(
+                f"For mono-task outputs, use ElasticNetCV or LassoCV; got y of shape {shape}."
+            )
+        if not self._tasks and not y_1d:  # validate_data has checked in-memory y
+            raise ValueError(
+                f"{type(self).__name__} takes a 1-d y; got 2-d y batches: for several "
+                "targets use the multi-task estimators."
+            )
+
+    def _stream_folds(self, y, sample_weight, params):
+        """The number of folds of a streamed fit, after checking what comes with it."""
+        if y is not None or sample_weight is not None or params:
+            raise ValueError(
+                "X is a stream of (X, y) or (X, y, sample_weight) batches: y and "
+                "sample_weight come from its batches, and a stream takes no metadata; "
+                "call fit(stream) with y=None and sample_weight=None."
+            )
+        if getattr(self, "precompute", "auto") is False:
+            raise ValueError(
+                "A stream is solved from its Gram statistics; precompute must be "
+                "'auto' or True, got False."
+            )
+        cv = 5 if self.cv is None else self.cv
+        if not isinstance(cv, Integral) or isinstance(cv, bool):
+            raise ValueError(
+                "On a stream, cv must be an int: row i of the stream goes to fold "
+                f"i % cv. Got cv={self.cv!r}; a splitter needs the rows in memory."
+            )
+        return int(cv)
 
     def get_metadata_routing(self):
         """Get the metadata routing of this object: ``fit`` routes to the splitter.

@@ -6,8 +6,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import LinearPredictor, check_inputs, penalty_factor, warn_alpha_zero
-from ._lazy import Problem, _strategies  # TensorFlow only when a fit runs
+from ._base import (
+    LinearPredictor, check_inputs, is_stream, penalty_factor, warn_alpha_zero,
+)
+from ._lazy import Problem, _stream, _strategies  # TensorFlow only when a fit runs
 from ._path import enet_path
 from ._validation import check_gram
 
@@ -18,34 +20,60 @@ class _Penalised(LinearPredictor):
     _tasks = False  # whether the targets are tasks of one problem
 
     def _fit(self, X, y, sample_weight, l1_ratio, positive, precompute):
-        X, Y, sample_weight, y_1d = check_inputs(self, X, y, sample_weight, True)
+        streamed = is_stream(X)
+        if streamed:
+            problem, y_1d = self._stream_problem(X, y, sample_weight, precompute)
+            form = "gram"
+        else:
+            X, Y, sample_weight, y_1d = check_inputs(self, X, y, sample_weight, True)
         if self._tasks and y_1d:
             raise ValueError(
                 "For mono-task outputs, use ElasticNet or Lasso; got y of shape "
-                f"{np.shape(y)}."
+                + ("(n_samples,) in the stream's batches." if streamed
+                   else f"{np.shape(y)}.")
             )
         warn_alpha_zero(self.alpha)
-        if not isinstance(precompute, (str, bool)):
-            # A user's Gram matrix is checked as scikit-learn checks it; the
-            # Gram form then computes its own (centred, weighted) one.
-            check_gram(precompute, X, sample_weight, self.fit_intercept)
-            precompute = True
-        factor = penalty_factor(self, X.shape[1])
-        problem = Problem(X, Y, sample_weight, self.fit_intercept, self._tasks)
-        w0 = np.zeros((X.shape[1], Y.shape[1]))
+        if not streamed:
+            if not isinstance(precompute, (str, bool)):
+                # A user's Gram matrix is checked as scikit-learn checks it; the
+                # Gram form then computes its own (centred, weighted) one.
+                check_gram(precompute, X, sample_weight, self.fit_intercept)
+                precompute = True
+            problem = Problem(X, Y, sample_weight, self.fit_intercept, self._tasks)
+            form = _strategies.choose_form(X, precompute)
+        p = problem.design.shape[1]
+        factor = penalty_factor(self, p)
+        w0 = np.zeros((p, problem.yy_targets.shape[0]))
         if self.warm_start and hasattr(self, "coef_"):
             previous = np.atleast_2d(self.coef_).T
             if previous.shape == w0.shape:
                 w0 = previous.astype(np.float64)
-        form = _strategies.choose_form(X, precompute)
         w, gap, n_iter = _strategies.fit(
             problem, self.alpha, l1_ratio, factor, positive, self.tol, self.max_iter,
             w0, form,
         )
         self.set_solution(problem, w.T, gap, n_iter, self.max_iter, self.tol,
-                          X.dtype, not self._tasks, y_1d)
+                          problem.design.dtype, not self._tasks, y_1d)
         return self
 
+    def _stream_problem(self, source, y, sample_weight, precompute):
+        """The Gram problem of a stream of ``(X, y[, sample_weight])`` batches."""
+        if y is not None or sample_weight is not None:
+            raise ValueError(
+                "X is a stream of (X, y) or (X, y, sample_weight) batches: y and "
+                "sample_weight come from its batches; call fit(stream) with y=None "
+                "and sample_weight=None."
+            )
+        if precompute is not True and not isinstance(precompute, str):
+            raise ValueError(
+                "A stream is solved from its Gram statistics; precompute must be "
+                f"'auto' or True, got {precompute!r}."
+            )
+        problem = _stream.StreamProblem(source, self.fit_intercept, self._tasks)
+        self.n_features_in_ = problem.design.shape[1]
+        if hasattr(self, "feature_names_in_"):  # names of an earlier fit's data
+            del self.feature_names_in_
+        return problem, problem.y_1d
 
 _COMMON = {
     "alpha": [Interval(Real, 0, None, closed="left")],
@@ -252,16 +280,21 @@ class ElasticNet(_Penalised, BaseEstimator):
         self.selection = selection
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, check_input=True):
+    def fit(self, X, y=None, sample_weight=None, check_input=True):
         """Fit the model.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. Sparse input is used as it is, never densified.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), \
+                tf.data.Dataset or iterable of batches
+            Training data. Sparse input is used as it is, never densified. Or a
+            stream: a ``tf.data.Dataset`` or any iterable (not a list or array)
+            yielding ``(X, y)`` or ``(X, y, sample_weight)`` batches of numpy,
+            pandas or scipy.sparse chunks, read once; then ``y`` and
+            ``sample_weight`` must be None (see :doc:`/streaming`).
 
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Target values, in the dtype of ``X``.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
+            Target values, in the dtype of ``X``; None when ``X`` is a stream.
 
         sample_weight : float or array-like of shape (n_samples,), default=None
             Sample weights, rescaled internally to sum to ``n_samples``.

@@ -151,3 +151,4 @@ class LazyName:
 
 _strategies = LazyModule("._strategies")
 Problem = LazyName(LazyModule("._problem"), "Problem")
+_stream = LazyModule("._stream")

@@ -141,16 +141,21 @@ class MultiTaskElasticNet(_Penalised, BaseEstimator):
         self.selection = selection
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the model.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), \
+                tf.data.Dataset or iterable of batches
+            Training data. Or a stream: a ``tf.data.Dataset`` or any
+            iterable (not a list or array) yielding ``(X, y)`` or ``(X, y,
+            sample_weight)`` batches of numpy, pandas or scipy.sparse chunks, read
+            once; then ``y`` and ``sample_weight`` must be None (see
+            :doc:`/streaming`).
 
-        y : array-like of shape (n_samples, n_tasks)
-            Target values.
+        y : array-like of shape (n_samples, n_tasks), default=None
+            Target values; None when ``X`` is a stream.
 
         sample_weight : float or array-like of shape (n_samples,), default=None
             Sample weights, rescaled internally to sum to ``n_samples``.

@@ -303,12 +303,27 @@ def _cross_validate_gram(X, Y, sw, folds, alphas, l1_ratios, factor, positive, e
                          tol, max_iter, fit_intercept):
     """The training folds and the full data as one batch of Gram problems."""
     full, trains, tests, x_shift, y_shift = fold_moments(X, Y, sw, folds, fit_intercept)
+    counts = np.array([len(train) for train, _ in folds] + [X.shape[0]], float)
+    grids, mse, (w, gap, n_iter, x_mean, y_mean) = cross_validate_moments(
+        full, trains, tests, counts, alphas, l1_ratios, factor, positive, eps, tol,
+        max_iter, fit_intercept,
+    )
+    return grids, mse, (w, gap, n_iter, x_shift + x_mean, y_shift + y_mean)
+
+
+def cross_validate_moments(full, trains, tests, counts, alphas, l1_ratios, factor,
+                           positive, eps, tol, max_iter, fit_intercept):
+    """Cross-validation from the folds' :class:`~tflasso._design.Moments`.
+
+    ``counts`` are the training folds' and the full data's numbers of rows.
+    Returns the grids, the validation errors and the full data's fits with its
+    means about the moments' shift: ``(W, gap, n_iter, x_mean, y_mean)``.
+    """
     gram, xty, yy, x_mean, y_mean = (
         np.array(v) for v in zip(*(m.centred(fit_intercept) for m in [*trains, full]))
     )
     xty = xty[:, :, None, :]  # (B, p, 1, T)
     yy = yy.sum(axis=1, keepdims=True)  # (B, 1)
-    counts = np.array([len(train) for train, _ in folds] + [X.shape[0]], float)
     free = _free_of_gram(gram[-1:], xty[-1:], factor)
     grids, mse, fits = [], [], []
     for ratio in l1_ratios:
@@ -325,6 +340,4 @@ def _cross_validate_gram(X, Y, sw, folds, alphas, l1_ratios, factor, positive, e
         grids.append(grid)
         fits.append((w[-1], gap[-1], n_iter[-1]))
     w, gap, n_iter = (np.array(v) for v in zip(*fits))
-    return np.array(grids), np.array(mse), (
-        w, gap, n_iter, x_shift + x_mean[-1], y_shift + y_mean[-1]
-    )
+    return np.array(grids), np.array(mse), (w, gap, n_iter, x_mean[-1], y_mean[-1])

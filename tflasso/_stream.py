@@ -1,0 +1,180 @@
+"""A streamed data source: one pass over batches of rows, then the Gram form.
+
+A ``tf.data.Dataset`` or any iterable yielding ``(X, y)`` or ``(X, y,
+sample_weight)`` batches (numpy, pandas or scipy.sparse) is read once; its
+float64 :class:`~tflasso._design.Moments` give the centred Gram problem, which
+:class:`StreamProblem` presents to :func:`tflasso._strategies.fit` as an
+in-memory :class:`~tflasso._problem.Problem` would in the Gram form.
+"""
+
+from collections import namedtuple
+
+import numpy as np
+from scipy import sparse
+
+from . import _strategies
+from ._design import Moments
+from ._problem import Problem, layout
+
+# The statistics are p x p float64 (10,000 features: 800 MB).
+MAX_STREAM_FEATURES = 10_000
+
+
+def _batches(source):
+    """``(X, y, sample_weight or None)`` numpy batches from a Dataset or an iterable."""
+    if hasattr(source, "as_numpy_iterator"):  # a tf.data.Dataset
+        if int(source.cardinality()) == -1:  # tf.data.INFINITE_CARDINALITY
+            raise ValueError(
+                "The tf.data.Dataset is infinite (dataset.repeat() without a count?): "
+                "a fit reads its stream to the end once."
+            )
+        source = source.as_numpy_iterator()
+    for index, batch in enumerate(source):
+        if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
+            raise ValueError(
+                f"Batch {index} of the stream must be (X, y) or (X, y, sample_weight); "
+                f"got {type(batch).__name__}."
+            )
+        X, y = batch[0], batch[1]
+        X = X.toarray() if sparse.issparse(X) else np.asarray(X)
+        y = np.asarray(y)
+        sw = None if len(batch) == 2 or batch[2] is None else np.asarray(batch[2], np.float64)
+        yield index, X, y, sw
+
+
+# ``folds``: the moments of the rows at positions ``f, f + n_folds, ...`` (one
+# Moments and one row count per fold); ``moments`` is their sum.
+Streamed = namedtuple("Streamed", "moments shift dtype n_rows y_1d folds fold_rows")
+
+
+def stream_moments(source, centre=True, n_folds=1):
+    """One pass over ``source``: a :class:`Streamed` (its ``Moments`` about ``shift``).
+
+    Row ``i`` of the stream (counted from 0 across batches) goes to fold
+    ``i % n_folds``: a rule that needs neither the number of rows in advance nor
+    any shuffling of the source.
+
+    With ``centre``, the shift is the first batch's weighted means: the moments about
+    a point near the data's mean keep ``xx / s - outer(mean, mean)`` free of the
+    cancellation that raw sums of squares suffer when the columns' means are large
+    against their spread. Without (no intercept), the moments are about zero, the raw
+    ones the uncentred problem needs.
+    """
+    shift = dtype = width = None
+    folds, fold_rows = [None] * n_folds, np.zeros(n_folds, np.int64)
+    n_rows = 0
+    for index, X, y, sw in _batches(source):
+        if X.ndim != 2:
+            raise ValueError(
+                f"Batch {index}: X must be 2-d, got shape {X.shape}"
+                + (" (batch the dataset: dataset.batch(size))." if X.ndim == 1 else ".")
+            )
+        for name, values in (("X", X), ("y", y)):
+            if not (np.issubdtype(values.dtype, np.number)
+                    or np.issubdtype(values.dtype, np.bool_)):
+                raise ValueError(f"Batch {index}: {name} must be numeric, got {values.dtype}.")
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if width is None:
+            width = (X.shape[1], Y.shape[1], y.ndim)
+            if width[0] > MAX_STREAM_FEATURES:
+                raise ValueError(
+                    f"Streamed X has {width[0]} features; the streamed statistics are "
+                    f"p x p and allow at most {MAX_STREAM_FEATURES}. Select features or "
+                    "fit in memory."
+                )
+            dtype = np.float32 if X.dtype == np.float32 else np.float64
+        elif (X.shape[1], Y.shape[1], y.ndim) != width:
+            raise ValueError(
+                f"Batch {index} has X of {X.shape[1]} features and y of shape {y.shape}; "
+                f"the first batch had {width[0]} features and {width[1]} target(s)."
+            )
+        if Y.shape[0] != X.shape[0] or (sw is not None and sw.shape != (X.shape[0],)):
+            raise ValueError(
+                f"Batch {index}: X has {X.shape[0]} rows, y {Y.shape[0]}"
+                + ("" if sw is None else f", sample_weight shape {sw.shape}") + "."
+            )
+        if X.shape[0] == 0:
+            continue
+        for name, values in (("X", X), ("y", Y), ("sample_weight", sw)):
+            if values is not None and not np.all(np.isfinite(values)):
+                raise ValueError(f"Batch {index}: {name} contains NaN or infinity.")
+        w = np.ones(X.shape[0]) if sw is None else sw
+        if shift is None and not centre:
+            shift = (np.zeros(X.shape[1]), np.zeros(Y.shape[1]))
+        if shift is None:
+            # A first batch of zero weights still has means to centre about.
+            v = w if w.sum() > 0 else np.ones(X.shape[0])
+            shift = (v @ X.astype(np.float64) / v.sum(), v @ Y.astype(np.float64) / v.sum())
+        fold_of_row = (n_rows + np.arange(X.shape[0])) % n_folds
+        n_rows += X.shape[0]
+        for f in range(n_folds):
+            rows = np.flatnonzero(fold_of_row == f)
+            if len(rows):
+                part = Moments.of_rows(X, Y, w, rows, *shift)
+                folds[f] = part if folds[f] is None else folds[f] + part
+                fold_rows[f] += len(rows)
+    if n_rows == 0:
+        raise ValueError("The stream yielded no rows.")
+    if n_rows < n_folds:
+        raise ValueError(
+            f"Cannot have number of folds cv={n_folds} greater than the number of "
+            f"rows in the stream: {n_rows}."
+        )
+    total = sum(folds[1:], folds[0])
+    if total.s <= 0:
+        raise ValueError(f"The stream's sample weights sum to {total.s}.")
+    return Streamed(total, shift, dtype, n_rows, width[2] == 1, folds, fold_rows)
+
+
+class _Statistics:
+    """What the Gram form asks of a design: its shape, dtype and Gram statistics."""
+
+    def __init__(self, gram, xty, n_rows, dtype):
+        self._gram, self._xty = gram, xty
+        self.shape, self.dtype = (n_rows, gram.shape[0]), dtype
+
+    def gram(self, y):
+        return self._gram, self._xty
+
+
+class StreamProblem(Problem):
+    """The centred, weighted Gram problem of a stream, from one pass over it.
+
+    The statistics are the weighted means (weights summing to anything) that
+    :class:`~tflasso._problem.Problem` builds with weights rescaled to sum to
+    ``n``; ``n`` is the number of rows, as for an in-memory fit.
+    """
+
+    def __init__(self, streamed, fit_intercept, tasks=False):
+        """``streamed``: a :class:`Streamed`, or a source to read with :func:`stream_moments`."""
+        if not isinstance(streamed, Streamed):
+            streamed = stream_moments(streamed, centre=fit_intercept)
+        gram, xty, yy, x_mean, y_mean = streamed.moments.centred(fit_intercept)
+        self.n = streamed.n_rows
+        self.fit_intercept = fit_intercept
+        self.layout = layout(xty.shape[1], tasks)
+        self.x_offset = streamed.shift[0] + x_mean
+        self.y_offset = streamed.shift[1] + y_mean
+        self.design = _Statistics(gram, xty, self.n, streamed.dtype)
+        self.y = None  # the design's statistics already hold it
+        self.yy_targets = yy
+        self.y_1d = streamed.y_1d
+
+
+def cross_validate(streamed, alphas, l1_ratios, factor, positive, eps, tol, max_iter,
+                   fit_intercept):
+    """Cross-validation of a :class:`Streamed` with folds: ``(grids, mse, refits)``.
+
+    The pass gave every test fold's moments; the training folds' are the full
+    data's minus them, then the batch of Gram problems is solved as in-memory
+    cross-validation solves it (see :func:`tflasso._strategies.cross_validate`).
+    """
+    full = streamed.moments
+    trains = [full - test for test in streamed.folds]
+    counts = np.append(streamed.n_rows - streamed.fold_rows, streamed.n_rows).astype(float)
+    grids, mse, (w, gap, n_iter, x_mean, y_mean) = _strategies.cross_validate_moments(
+        full, trains, streamed.folds, counts, alphas, l1_ratios, factor, positive, eps,
+        tol, max_iter, fit_intercept,
+    )
+    x_shift, y_shift = streamed.shift
+    return grids, mse, (w, gap, n_iter, x_shift + x_mean, y_shift + y_mean)
