@@ -75,6 +75,7 @@ class _Penalised(LinearPredictor):
             del self.feature_names_in_
         return problem, problem.y_1d
 
+
 _COMMON = {
     "alpha": [Interval(Real, 0, None, closed="left")],
     "fit_intercept": ["boolean"],
