@@ -39,8 +39,9 @@ INTERNAL = "internal"
 NEEDS_THE_CORE = "needs the core"
 BY_DESIGN = "by design"
 MAX_ITER = (
-    "max_iter counts FISTA iterations, not coordinate-descent passes over the "
-    "features; with a small max_iter the fit stops elsewhere than scikit-learn's"
+    "max_iter counts passes over the data, as scikit-learn's does, but on these "
+    "problems a proximal-gradient pass gains less than a coordinate-descent pass; "
+    "stopped at a small max_iter the fit is elsewhere than scikit-learn's"
 )
 SPARSE_DENSE = (
     "dense and sparse X take different solver forms (Gram vs operator), which "
@@ -63,7 +64,7 @@ EXCLUDED = {
     "test_lasso_cv": (NEEDS_THE_CORE, MAX_ITER + " (max_iter=150 picks alpha "
         "0.12 against 0.056)"),
     r"test_warm_start(_multitask_lasso)?": (NEEDS_THE_CORE, MAX_ITER + "; and two "
-        "warm-started fits of 5 iterations are not one of 10, since FISTA's "
+        "warm-started fits of 5 passes are not one of 10, since FISTA's "
         "momentum restarts with each fit"),
     r"test_path_parameters\[.*\]": (NEEDS_THE_CORE, SPARSE_DENSE + "; and "
         "max_iter=50"),
