@@ -4,6 +4,15 @@ From the repository root::
 
     python benchmarks/memory.py                 # 200,000 x 200 float64
     python benchmarks/memory.py --n 50000       # smaller
+    python benchmarks/memory.py --family        # LassoCV, lasso_path, sparse X
+
+``--family`` measures issue 11's cases, each fitted twice in its process
+(the second fit is measured, so no compilation is counted), beside
+scikit-learn's on the same data: ``LassoCV(cv=5)`` and ``lasso_path`` on a
+dense 5,000 x 4,000 X, ``Lasso`` and ``LassoCV(cv=5)`` on a sparse
+200,000 x 200,000 X with 4 million stored entries. Its bound is 2x the size
+of X (dense) or of X's stored entries (sparse), plus one p x p Gram matrix
+where the Gram form is used. It writes ``benchmarks/results_memory_family.md``.
 
 Each case runs in a fresh subprocess that imports TensorFlow and tflasso,
 builds X and y, optionally warms the solver up on a tiny problem, resets the
@@ -67,6 +76,108 @@ def child(n, p, params, dtype, weighted, warm):
                       "n_iter": model.n_iter_}))
 
 
+# (label, library, estimator, data); data "dense" is 5,000 x 4,000 float64,
+# "sparse" 200,000 x 200,000 CSC at density 1e-4.
+FAMILY = [
+    ("LassoCV(cv=5), dense", "tflasso", "LassoCV", "dense"),
+    ("LassoCV(cv=5), dense", "scikit-learn", "LassoCV", "dense"),
+    ("lasso_path, dense", "tflasso", "path", "dense"),
+    ("lasso_path, dense", "scikit-learn", "path", "dense"),
+    ("Lasso, sparse", "tflasso", "Lasso", "sparse"),
+    ("Lasso, sparse", "scikit-learn", "Lasso", "sparse"),
+    ("LassoCV(cv=5), sparse", "tflasso", "LassoCV", "sparse"),
+    ("LassoCV(cv=5), sparse", "scikit-learn", "LassoCV", "sparse"),
+]
+
+
+def family_child(library, estimator, data):
+    """Fit twice in this process, measure the second; print a JSON line."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import warnings
+
+    import numpy as np
+    from scipy import sparse
+
+    sys.path.insert(0, str(HERE.parent))
+    if library == "tflasso":
+        import tflasso as lib
+    else:
+        import sklearn.linear_model as lib
+    rng = np.random.default_rng(0)
+    if data == "dense":
+        X = rng.standard_normal((5_000, 4_000))
+        x_bytes, gram_bytes = X.nbytes, 8 * X.shape[1] ** 2
+    else:
+        X = sparse.random(200_000, 200_000, density=1e-4, format="csc", random_state=rng)
+        x_bytes, gram_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes, 0
+    y = np.asarray(X[:, :20] @ rng.uniform(1, 2, 20)).ravel()
+    y += 0.5 * rng.standard_normal(X.shape[0])
+    alpha = 0.1 * np.abs(X.T @ (y - y.mean())).max() / X.shape[0]
+
+    def fit():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if estimator == "Lasso":
+                return lib.Lasso(alpha=alpha).fit(X, y)
+            if estimator == "LassoCV":
+                return lib.LassoCV(cv=5).fit(X, y)
+            return lib.lasso_path(X, y)
+
+    fit()
+    baseline = _status("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")
+    start = time.perf_counter()
+    fit()
+    seconds = time.perf_counter() - start
+    print(json.dumps({"x_bytes": x_bytes, "gram_bytes": gram_bytes, "baseline": baseline,
+                      "peak": _status("VmHWM"), "seconds": seconds}))
+
+
+def family(out):
+    rows = []
+    for label, library, estimator, data in FAMILY:
+        code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); import memory; "
+                f"memory.family_child({library!r}, {estimator!r}, {data!r})")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        if done.returncode:
+            sys.stderr.write(done.stderr[-2000:])
+            raise SystemExit(f"{label} ({library}) failed")
+        rows.append({"label": label, "library": library,
+                     **json.loads(done.stdout.strip().splitlines()[-1])})
+        print(rows[-1], flush=True)
+    lines = [
+        "Peak memory of issue 11's cases: peak RSS during a fit above the RSS just "
+        "before it (the second of two identical fits in one process, so no "
+        "compilation is counted), measured by `benchmarks/memory.py --family`. "
+        "Dense X is 5,000 x 4,000 float64; sparse X is 200,000 x 200,000 CSC with "
+        "4 million stored entries (density 1e-4), its size the bytes of "
+        "`data`, `indices` and `indptr`. The bound is 2x the size of X plus one "
+        "p x p Gram matrix (122 MB here) for dense X.",
+        "",
+        "| fit | library | X (MB) | peak above baseline (MB) | x size of X | bound (MB) | fit (s) |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        extra = row["peak"] - row["baseline"]
+        bound = 2 * row["x_bytes"] + row["gram_bytes"]
+        mark = "" if extra <= bound or row["library"] != "tflasso" else " (over)"
+        lines.append(
+            f"| {row['label']} | {row['library']} | {row['x_bytes'] / 2**20:.0f} "
+            f"| {extra / 2**20:.0f}{mark} | {extra / row['x_bytes']:.2f} "
+            f"| {bound / 2**20:.0f} | {row['seconds']:.1f} |"
+        )
+    text = "\n".join(lines) + "\n"
+    print(text)
+    _write(out, text)
+
+
+def _write(out, text):
+    """Write ``text``, keeping the hand-written ``## Notes`` below the old table."""
+    old = out.read_text() if out.exists() else ""
+    notes = old[old.find(NOTES):] if NOTES in old else ""
+    out.write_text(text + ("\n" + notes if notes else ""))
+
+
 def measure(n, p, case):
     label, params, dtype, weighted, warm = case
     code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); import memory; "
@@ -107,14 +218,15 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=200_000)
     parser.add_argument("--p", type=int, default=200)
     parser.add_argument("--out", type=Path, default=HERE / "results_memory.md")
+    parser.add_argument("--family", action="store_true",
+                        help="issue 11's cases: LassoCV, lasso_path, sparse X")
     args = parser.parse_args(argv)
+    if args.family:
+        return family(HERE / "results_memory_family.md")
     rows = [measure(args.n, args.p, case) for case in CASES]
     text = table(args.n, args.p, rows)
     print(text)
-    # Hand-written diagnosis below the table survives a rerun.
-    old = args.out.read_text() if args.out.exists() else ""
-    notes = old[old.find(NOTES):] if NOTES in old else ""
-    args.out.write_text(text + ("\n" + notes if notes else ""))
+    _write(args.out, text)
 
 
 if __name__ == "__main__":

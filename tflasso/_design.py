@@ -140,16 +140,10 @@ class Design:
         correction.
         """
         n, p = self.shape
-        root = np.ones(n) if self.root is None else self.root
         if self.sparse:
-            Xw = sparse.diags(root) @ self.X
-            col_sums = np.asarray(Xw.T @ root, dtype=np.float64)
-            offset = self.x_offset
-            gram = (Xw.T @ Xw).toarray().astype(np.float64)
-            gram -= np.outer(col_sums, offset) + np.outer(offset, col_sums)
-            gram += np.outer(offset, offset) * (root @ root)
-            xty = np.asarray(Xw.T @ y, dtype=np.float64) - np.outer(offset, root @ y)
+            gram, xty = self.sparse_products(np.arange(p), y)
         else:
+            root = np.ones(n) if self.root is None else self.root
             gram, xty = np.zeros((p, p)), np.zeros((p, y.shape[1]))
             for start, stop in _blocks(self.X):
                 block = self.X[start:stop] - self.x_offset.astype(self.dtype)
@@ -158,6 +152,19 @@ class Design:
                 gram += block.T @ block
                 xty += block.T @ y[start:stop]
         return gram / n, xty / n
+
+    def sparse_products(self, idx, y):
+        """Unnormalised ``(G, q)`` of sparse X's centred, weighted columns
+        ``idx``, by a rank-one correction: never densifies the columns."""
+        root = np.ones(self.shape[0]) if self.root is None else self.root
+        Xw = sparse.diags(root) @ self.X[:, idx]
+        col_sums = np.asarray(Xw.T @ root, dtype=np.float64)
+        offset = self.x_offset[idx]
+        gram = (Xw.T @ Xw).toarray().astype(np.float64)
+        gram -= np.outer(col_sums, offset) + np.outer(offset, col_sums)
+        gram += np.outer(offset, offset) * (root @ root)
+        xty = np.asarray(Xw.T @ y, dtype=np.float64) - np.outer(offset, root @ y)
+        return gram, xty
 
     def tensor(self, idx=None):
         """X (or its columns ``idx``) as a tensor: dense, or a ``tf.SparseTensor``."""
@@ -213,6 +220,14 @@ def _numpy_moments(X, y, root, x_shift, y_shift):
     return root @ root, root @ X, root @ y, X.T @ X, X.T @ y, np.einsum("ik,ik->k", y, y)
 
 
+def _accumulate(total, value):
+    """``total + value``, in place for arrays (a p x p sum costs no copy)."""
+    if isinstance(total, np.ndarray):
+        total += value
+        return total
+    return total + value
+
+
 class Moments:
     """Weighted moments of some rows of (X, Y) about a fixed shift.
 
@@ -258,7 +273,7 @@ class Moments:
                 np.asarray(block, np.float64), np.asarray(Y[index], np.float64),
                 root, x_shift, y_shift,
             )
-            total = [a + np.asarray(b) for a, b in zip(total, moments)]
+            total = [_accumulate(a, np.asarray(b)) for a, b in zip(total, moments)]
         return cls(*total)
 
     def centred(self, fit_intercept):

@@ -13,6 +13,8 @@ shape of X and the number of fits that share its statistics:
   alphas of a path at once.
 """
 
+import itertools
+
 import numpy as np
 from scipy import sparse
 
@@ -165,13 +167,13 @@ def gram_path(gram, xty, yy, n, alphas, l1_ratio, factor, positive, tol, max_ite
     free = _free_of_gram(gram, xty, factor)
 
     def solve(keep, chunk, start):
+        # One copy of the restricted Gram matrices at most (none of all p).
+        block = gram if len(keep) == p else gram[:, keep[:, None], keep]
         sub_free = None
         if free is not None:
-            sub_free = _free_of_gram(
-                gram[:, keep][:, :, keep], xty[:, keep], factor[keep]
-            )
+            sub_free = _free_of_gram(block, xty[:, keep], factor[keep])
         return _programs.solve_gram(
-            gram[:, keep][:, :, keep], np.repeat(xty[:, keep], len(chunk), axis=2),
+            block, np.repeat(xty[:, keep], len(chunk), axis=2),
             np.repeat(yy, len(chunk), axis=1), n,
             make_penalty(alphas[chunk], l1_ratio, factor[keep], positive, len(chunk)),
             sub_free, np.repeat(tol, len(chunk), axis=1), max_iter, start,
@@ -254,10 +256,11 @@ def fold_moments(X, Y, sw, folds, fit_intercept):
 
     tests = [of(test) for _, test in folds]
     full = sum(tests[1:], tests[0]) if partition([t for _, t in folds]) else of(np.arange(n))
-    trains = [
+    # A generator: one training fold's p x p moments exist at a time.
+    trains = (
         full - tested if partition([train, test]) else of(train)
         for (train, test), tested in zip(folds, tests)
-    ]
+    )
     return full, trains, tests, x_shift, y_shift
 
 
@@ -311,16 +314,29 @@ def _cross_validate_gram(X, Y, sw, folds, alphas, l1_ratios, factor, positive, e
     return grids, mse, (w, gap, n_iter, x_shift + x_mean, y_shift + y_mean)
 
 
+def _centred_batch(moments, size, fit_intercept):
+    """The centred Gram problems of ``size`` :class:`Moments`, stacked in place."""
+    batch = None
+    for b, m in enumerate(moments):
+        values = m.centred(fit_intercept)
+        if batch is None:
+            batch = [np.empty((size, *np.shape(v))) for v in values]
+        for stack, value in zip(batch, values):
+            stack[b] = value
+    return batch
+
+
 def cross_validate_moments(full, trains, tests, counts, alphas, l1_ratios, factor,
                            positive, eps, tol, max_iter, fit_intercept):
     """Cross-validation from the folds' :class:`~tflasso._design.Moments`.
 
-    ``counts`` are the training folds' and the full data's numbers of rows.
-    Returns the grids, the validation errors and the full data's fits with its
-    means about the moments' shift: ``(W, gap, n_iter, x_mean, y_mean)``.
+    ``trains`` is iterated once (a generator keeps one fold's moments at a
+    time); ``counts`` are the training folds' and the full data's numbers of
+    rows. Returns the grids, the validation errors and the full data's fits
+    with its means about the moments' shift: ``(W, gap, n_iter, x_mean, y_mean)``.
     """
-    gram, xty, yy, x_mean, y_mean = (
-        np.array(v) for v in zip(*(m.centred(fit_intercept) for m in [*trains, full]))
+    gram, xty, yy, x_mean, y_mean = _centred_batch(
+        itertools.chain(trains, [full]), len(counts), fit_intercept
     )
     xty = xty[:, :, None, :]  # (B, p, 1, T)
     yy = yy.sum(axis=1, keepdims=True)  # (B, 1)

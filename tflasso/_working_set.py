@@ -90,8 +90,7 @@ class _Columns:
         starts again from ``idx`` alone.
         """
         if self.design.sparse:
-            block = self.design.block(idx)
-            return block.T @ block, block.T @ self.y
+            return self.design.sparse_products(idx, self.y)
         new = idx[self.position[idx] < 0]
         if self.cached.size + new.size > 2 * idx.size:
             self.position[self.cached] = -1
@@ -228,12 +227,10 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0):
     n = problem.n
     sub = penalty._replace(factor=np.asarray(penalty.factor)[ws])
     free = None
-    if by_gram:
+    unpenalised = np.any(sub.factor == 0)
+    if by_gram or unpenalised:  # the projection needs the columns' products
         gram, xty = columns.products(ws)
-    if np.any(sub.factor == 0):  # the projection needs the unpenalised columns' products
-        if not by_gram:
-            block = columns.design.block(ws)
-            gram, xty = block.T @ block, block.T @ y
+    if unpenalised:
         free = _programs.unpenalised_of_gram(
             gram[None] / n, xty[None, :, None] / n, sub.factor
         )
