@@ -13,6 +13,9 @@ dense 5,000 x 4,000 X, ``Lasso`` and ``LassoCV(cv=5)`` on a sparse
 200,000 x 200,000 X with 4 million stored entries. Its bound is 2x the size
 of X (dense) or of X's stored entries (sparse), plus one p x p Gram matrix
 where the Gram form is used. It writes ``benchmarks/results_memory_family.md``.
+It is slow: tflasso's sparse ``LassoCV`` is (one fit of a 40,000 x 40,000
+sparse X took 382 s on the quiet machine; at 200,000 x 200,000 one did not
+finish in 24 minutes under load), a performance problem of issue 11.
 
 Each case runs in a fresh subprocess that imports TensorFlow and tflasso,
 builds X and y, optionally warms the solver up on a tiny problem, resets the
