@@ -314,7 +314,7 @@ class ElasticNetCV(_CrossValidated, BaseEstimator):
         assumed to be centred.
 
     precompute : 'auto' or bool, default='auto'
-        Whether to solve from Gram matrices (dense ``X`` only): one pass over
+        Whether to solve from Gram matrices (dense or sparse ``X``): one pass over
         the data, after which an iteration costs ``n_features**2`` per fold.
         'auto' uses them when ``n_samples >= n_features`` (at most 4096
         features) and they are cheap (see :class:`Lasso`); otherwise each
@@ -322,7 +322,7 @@ class ElasticNetCV(_CrossValidated, BaseEstimator):
 
     max_iter : int, default=1000
         Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or sparse X), one per
+        loop on all features, or, for working sets (wide or large X), one per
         full pass plus each restricted iteration's share of a pass, so that it
         means about the work of as many scikit-learn epochs.
 
@@ -529,7 +529,7 @@ class LassoCV(_CrossValidated, BaseEstimator):
         assumed to be centred.
 
     precompute : 'auto' or bool, default='auto'
-        Whether to solve from Gram matrices (dense ``X`` only): one pass over
+        Whether to solve from Gram matrices (dense or sparse ``X``): one pass over
         the data, after which an iteration costs ``n_features**2`` per fold.
         'auto' uses them when ``n_samples >= n_features`` (at most 4096
         features) and they are cheap (see :class:`Lasso`); otherwise each
@@ -537,7 +537,7 @@ class LassoCV(_CrossValidated, BaseEstimator):
 
     max_iter : int, default=1000
         Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or sparse X), one per
+        loop on all features, or, for working sets (wide or large X), one per
         full pass plus each restricted iteration's share of a pass, so that it
         means about the work of as many scikit-learn epochs.
 
@@ -753,7 +753,7 @@ class MultiTaskElasticNetCV(_MultiTask, _CrossValidated, BaseEstimator):
         assumed to be centred.
 
     precompute : 'auto' or bool, default='auto'
-        Whether to solve from Gram matrices (dense ``X`` only): one pass over
+        Whether to solve from Gram matrices (dense or sparse ``X``): one pass over
         the data, after which an iteration costs ``n_features**2`` per fold.
         'auto' uses them when ``n_samples >= n_features`` (at most 4096
         features) and they are cheap (see :class:`Lasso`); otherwise each
@@ -761,7 +761,7 @@ class MultiTaskElasticNetCV(_MultiTask, _CrossValidated, BaseEstimator):
 
     max_iter : int, default=1000
         Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or sparse X), one per
+        loop on all features, or, for working sets (wide or large X), one per
         full pass plus each restricted iteration's share of a pass, so that it
         means about the work of as many scikit-learn epochs.
 
@@ -961,7 +961,7 @@ class MultiTaskLassoCV(_MultiTask, _CrossValidated, BaseEstimator):
         assumed to be centred.
 
     precompute : 'auto' or bool, default='auto'
-        Whether to solve from Gram matrices (dense ``X`` only): one pass over
+        Whether to solve from Gram matrices (dense or sparse ``X``): one pass over
         the data, after which an iteration costs ``n_features**2`` per fold.
         'auto' uses them when ``n_samples >= n_features`` (at most 4096
         features) and they are cheap (see :class:`Lasso`); otherwise each
@@ -969,7 +969,7 @@ class MultiTaskLassoCV(_MultiTask, _CrossValidated, BaseEstimator):
 
     max_iter : int, default=1000
         Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or sparse X), one per
+        loop on all features, or, for working sets (wide or large X), one per
         full pass plus each restricted iteration's share of a pass, so that it
         means about the work of as many scikit-learn epochs.
 
