@@ -2,7 +2,9 @@
 
 Run by the test with ``TF_CONFIG`` set (see ``examples/distributed_lasso.py``);
 ``python tests/distributed_worker.py OUT`` pickles its fitted models, and the errors
-its fits raised, to ``OUT/worker<index>.pkl``.
+its fits raised, to ``OUT/worker<index>.pkl``. With ``mirrored`` after ``OUT``: one
+process under a MirroredStrategy of two CPU devices (all the rows), to
+``OUT/mirrored.pkl``.
 """
 
 import pickle
@@ -12,16 +14,23 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-# The strategy comes first: it sets up the collectives before any other op.
-strategy = tf.distribute.MultiWorkerMirroredStrategy()
+if sys.argv[2:] == ["mirrored"]:  # one process, two CPU devices (replicas)
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+else:  # the strategy comes first: it sets up the collectives before any other op
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
 
 import pandas as pd  # noqa: E402
 from scipy import sparse  # noqa: E402
 
 import tflasso  # noqa: E402
+from tflasso._stream import stream_moments  # noqa: E402
 from tests.test_distribute import TIGHT, shard_data  # noqa: E402
 
-index, n_workers = strategy.cluster_resolver.task_id, strategy.num_replicas_in_sync
+mirrored = isinstance(strategy, tf.distribute.MirroredStrategy)
+index, n_workers = (0, 1) if mirrored else (strategy.cluster_resolver.task_id,
+                                            strategy.num_replicas_in_sync)
 X, y, sw, rows = shard_data(index, n_workers)
 
 
@@ -57,6 +66,7 @@ fits = {
     ),
     # Worker 1's shard has a NaN: every worker raises (none waits in a collective).
     "error": lambda: tflasso.Lasso().fit(chunks(bad if index == 1 else X, y)),
+    "statistics": lambda: stream_moments(chunks(X, y, sw), n_folds=4),
 }
 results = {}
 with strategy.scope():
@@ -65,5 +75,6 @@ with strategy.scope():
             results[name] = fit()
         except ValueError as error:
             results[name] = str(error)
-with open(Path(sys.argv[1]) / f"worker{index}.pkl", "wb") as stream:
+with open(Path(sys.argv[1]) / ("mirrored.pkl" if mirrored else f"worker{index}.pkl"),
+          "wb") as stream:
     pickle.dump(results, stream)

@@ -6,7 +6,9 @@ in-memory fit of all the rows in one process, and the workers must agree.
 """
 
 import importlib.util
+import os
 import pickle
+import subprocess
 import sys
 from pathlib import Path
 
@@ -72,17 +74,23 @@ def test_mirrored_strategy_in_one_process_equals_the_plain_fit():
 
 @pytest.fixture(scope="module")
 def workers(tmp_path_factory):
-    """The fitted models (or error messages) of the 2 workers, one dict each."""
+    """The fitted models (or error messages) of the 2 workers and the mirrored process."""
     example, out = _example(), tmp_path_factory.mktemp("workers")
     command = [sys.executable, str(ROOT / "tests" / "distributed_worker.py"), str(out)]
-    processes = example.start_workers(command, N_WORKERS, {"PYTHONPATH": str(ROOT)})
+    env = {"PYTHONPATH": str(ROOT)}
+    processes = example.start_workers(command, N_WORKERS, env)
+    # Meanwhile, one process under MirroredStrategy with two replicas.
+    processes.append(subprocess.Popen(
+        command + ["mirrored"], env={**os.environ, **env}, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    ))
     try:
         example.wait_all(processes, timeout=240)
     except RuntimeError as error:
         pytest.fail(f"The 2-worker session failed: {error}")
     results = []
-    for index in range(N_WORKERS):
-        with open(out / f"worker{index}.pkl", "rb") as stream:
+    for name in [f"worker{index}" for index in range(N_WORKERS)] + ["mirrored"]:
+        with open(out / f"{name}.pkl", "rb") as stream:
             results.append(pickle.load(stream))
     return results
 
@@ -102,8 +110,9 @@ def test_two_workers_equal_the_one_process_fit(workers, name, estimator, params,
     X, y, sw, _ = shard_data(0, 1)
     sw = sw if weighted else None
     direct = estimator(alpha=0.3, **params, **TIGHT).fit(to(X), y, sample_weight=sw)
-    first, second = (w[name] for w in workers)
-    _assert_same_fit(first, direct, X, y, 0.3, params.get("l1_ratio", 1.0), sw)
+    first, second, mirrored = (w[name] for w in workers)
+    for streamed in (first, mirrored):
+        _assert_same_fit(streamed, direct, X, y, 0.3, params.get("l1_ratio", 1.0), sw)
     np.testing.assert_array_equal(first.coef_, second.coef_)
     np.testing.assert_array_equal(first.intercept_, second.intercept_)
     if name == "one_empty_shard":  # worker 1 read no batch, and learnt the names
@@ -114,8 +123,9 @@ def test_two_workers_multi_task_fit(workers):
     X, y, _, _ = shard_data(0, 1)
     Y = np.column_stack([y, X[:, 0] - y])
     direct = tflasso.MultiTaskLasso(alpha=0.3, **TIGHT).fit(X, Y)
-    first, second = (w["multi_task"] for w in workers)
+    first, second, mirrored = (w["multi_task"] for w in workers)
     _assert_same_fit(first, direct, X, Y, 0.3, 1.0)
+    _assert_same_fit(mirrored, direct, X, Y, 0.3, 1.0)
     np.testing.assert_array_equal(first.coef_, second.coef_)
 
 
@@ -124,13 +134,32 @@ def test_two_workers_cross_validation(workers):
     X, y, sw, _ = shard_data(0, 1)
     folds = _example().position_folds(N_ROWS, N_WORKERS, 4)
     direct = tflasso.LassoCV(cv=folds).fit(X, y, sample_weight=sw)
-    for streamed in (w["lasso_cv"] for w in workers):
+    for streamed in (w["lasso_cv"] for w in workers[:2]):
         assert streamed.alpha_ == pytest.approx(direct.alpha_, rel=1e-12)
         np.testing.assert_allclose(streamed.alphas_, direct.alphas_, rtol=1e-12)
         np.testing.assert_allclose(streamed.mse_path_, direct.mse_path_, rtol=1e-9)
         np.testing.assert_allclose(streamed.coef_, direct.coef_, rtol=1e-7, atol=1e-9)
     np.testing.assert_array_equal(workers[0]["lasso_cv"].mse_path_,
                                   workers[1]["lasso_cv"].mse_path_)
+    # Two replicas of one process count its stream once: rows by position in it.
+    mirrored = workers[2]["lasso_cv"]
+    direct = tflasso.LassoCV(cv=_example().position_folds(N_ROWS, 1, 4))
+    direct.fit(X, y, sample_weight=sw)
+    assert mirrored.alpha_ == pytest.approx(direct.alpha_, rel=1e-12)
+    np.testing.assert_allclose(mirrored.mse_path_, direct.mse_path_, rtol=1e-9)
+
+
+def test_every_row_counts_once(workers):
+    # Each process's rows count once, whatever its number of replicas.
+    _, _, sw, _ = shard_data(0, 1)
+    position = np.arange(N_ROWS)
+    for result, fold in zip(workers, [position // 2 % 4] * 2 + [position % 4]):
+        statistics = result["statistics"]
+        assert statistics.n_rows == N_ROWS
+        np.testing.assert_array_equal(statistics.fold_rows, np.bincount(fold))
+        assert statistics.moments.s == pytest.approx(sw.sum(), rel=1e-14)
+        assert [m.s for m in statistics.folds] == pytest.approx(
+            np.bincount(fold, weights=sw), rel=1e-14)
 
 
 def test_a_failing_worker_stops_every_worker(workers):
