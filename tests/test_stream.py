@@ -313,3 +313,38 @@ def test_streamed_cv_errors(data):
         tflasso.MultiTaskLassoCV().fit(iter([(X, y)]))
     with pytest.raises(ValueError, match="precompute"):
         tflasso.LassoCV(precompute=False).fit(iter([(X, y)]))
+
+
+def test_lasso_path_of_a_stream_equals_the_in_memory_path(data):
+    X, y, _ = data
+    alphas, coefs, gaps = tflasso.lasso_path(_chunks(X, y, None, 20), None, alphas=5,
+                                             tol=1e-10)
+    direct_alphas, direct, _ = tflasso.lasso_path(X, y, alphas=5, tol=1e-10)
+    np.testing.assert_allclose(alphas, direct_alphas, rtol=1e-12)
+    np.testing.assert_array_equal(coefs == 0, direct == 0)
+    np.testing.assert_allclose(coefs, direct, rtol=1e-6, atol=1e-8)
+    with pytest.raises(ValueError, match="y=None"):
+        tflasso.lasso_path(_chunks(X, y, None, 20), y)
+
+
+def test_a_replay_serves_every_fit_from_one_pass(data):
+    from tflasso._stream import Replay
+
+    X, y, sw = data
+    replay = Replay(stream_moments(_chunks(X, y, sw, 20), n_folds=4))
+    search = tflasso.LassoCV(cv=4).fit(replay)
+    again = tflasso.LassoCV(cv=4).fit(_chunks(X, y, sw, 20))
+    np.testing.assert_allclose(search.mse_path_, again.mse_path_, rtol=1e-12)
+    for fit_intercept in (True, False):
+        params = {"alpha": 0.3, "fit_intercept": fit_intercept, **_TIGHT}
+        _assert_same_fit(tflasso.Lasso(**params).fit(replay),
+                         tflasso.Lasso(**params).fit(X, y, sample_weight=sw), X, y, 0.3, 1.0, sw)
+    # The centred rows' path: lasso_path of X and y less their weighted means.
+    mx, my = sw @ X / sw.sum(), sw @ y / sw.sum()
+    root = np.sqrt(sw * len(y) / sw.sum())  # weights as rows: sqrt(w) * (x - mean)
+    _, coefs, _ = tflasso.lasso_path(replay.centred(), None, alphas=[0.5, 0.1], tol=1e-10)
+    _, direct, _ = tflasso.lasso_path((X - mx) * root[:, None], (y - my) * root,
+                                      alphas=[0.5, 0.1], tol=1e-10)
+    np.testing.assert_allclose(coefs, direct, rtol=1e-6, atol=1e-8)
+    with pytest.raises(ValueError, match="read with 4 folds, not 3"):
+        tflasso.LassoCV(cv=3).fit(replay)

@@ -79,6 +79,8 @@ def stream_moments(source, centre=True, n_folds=1):
     ``source`` is this worker's shard and the result is the sum over all the workers
     (:mod:`tflasso._distribute`; row ``i`` of each shard goes to fold ``i % n_folds``).
     """
+    if isinstance(source, Replay):
+        return source.streamed_as(centre, n_folds)
     strategy = _distribute.strategy()
     if strategy is None:
         local = _read(source, centre, n_folds)
@@ -172,6 +174,48 @@ def _read(source, centre, n_folds):
     if width is not None:
         folds = [Moments.zeros(*width[:2]) if m is None else m for m in folds]
     return Local(folds, fold_rows, shift, width, dtype, n_rows, names)
+
+
+class Replay:
+    """A stream already read: fits take it as a stream and read nothing.
+
+    It holds the :class:`Streamed` of one pass, so that the command line fits
+    one file several ways (cross-validation, the refit, the path) from a single
+    read. A fit must ask for the pass's number of folds, or for one.
+    """
+
+    def __init__(self, streamed):
+        self.streamed = streamed
+
+    def __iter__(self):  # a stream to is_stream; read through streamed_as only
+        raise TypeError("A Replay holds the statistics of a stream, not its batches.")
+
+    def streamed_as(self, centre, n_folds):
+        """The :class:`Streamed` a pass with ``centre`` and ``n_folds`` would give."""
+        streamed = self.streamed
+        if n_folds not in (1, len(streamed.folds)):
+            raise ValueError(
+                f"This stream was read with {len(streamed.folds)} folds, not {n_folds}."
+            )
+        if n_folds == 1:
+            streamed = streamed._replace(folds=[streamed.moments],
+                                         fold_rows=np.array([streamed.n_rows]))
+        if not centre:  # the moments about zero
+            streamed = _moved(streamed, -streamed.shift[0], -streamed.shift[1])
+        return streamed
+
+    def centred(self):
+        """The replay of the rows less their weighted means, in one fold."""
+        streamed = self.streamed_as(True, 1)
+        total = streamed.moments
+        return Replay(_moved(streamed, total.x / total.s, total.y / total.s))
+
+
+def _moved(streamed, dx, dy):
+    """The moments of the rows less ``shift + (dx, dy)``, about zero."""
+    folds = [m.about(dx, dy) for m in streamed.folds]
+    zero = (np.zeros_like(streamed.shift[0]), np.zeros_like(streamed.shift[1]))
+    return streamed._replace(moments=sum(folds[1:], folds[0]), folds=folds, shift=zero)
 
 
 class _Statistics:
