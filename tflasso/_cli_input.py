@@ -239,7 +239,9 @@ def prediction_data(path, names, sep=None):
     """The columns ``names`` of the CSV file, checked, as a float64 DataFrame."""
     frame = read_csv(path, sep)
     require_columns(frame, names, path)
-    return pd.DataFrame(numeric_values(frame[names], path), columns=names)
+    values = numeric_values(frame[names], path)
+    check_magnitude(*largest(values, names), len(values), path)
+    return pd.DataFrame(values, columns=names)
 
 
 # --- output paths: checked before any work, so a fit never fails at its end ------
