@@ -63,7 +63,8 @@ def benchmarks(source, target):
 
 # The reports shown after the main one, and their titles
 # (for a report that starts without one).
-SECTIONS = {"results_cv.md": "LassoCV", "results_memory.md": "Memory"}
+SECTIONS = {"results_cv.md": "LassoCV", "results_memory.md": "Memory",
+            "results_stream.md": "Streaming"}
 
 
 def public_report(text):

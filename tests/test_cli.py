@@ -165,6 +165,73 @@ def test_main_fit_with_alpha_skips_cross_validation(clean_csv, tmp_path, capsys)
     np.testing.assert_array_equal(table.coef_scaled, table.coef_original)
 
 
+def _fit_outputs(args, out, capsys):
+    assert _cli.main([str(a) for a in args] + ["--out", str(out)]) == 0
+    return (pd.read_csv(out / "coefficients.csv"), json.loads((out / "model.json").read_text()),
+            capsys.readouterr())
+
+
+@pytest.mark.parametrize("standardize", ["--standardize", "--no-standardize"])
+def test_fit_stream_equals_the_in_memory_fit(tmp_path, monkeypatch, capsys, standardize):
+    from tflasso import _cli_input
+
+    path = tmp_path / "data.csv"
+    make_frame(n=103, seed=1).to_csv(path, index=False)
+    args = ["fit", path, "--target", "target", "--alpha", "0.05", "--n-alphas", "4",
+            standardize]
+    table, record, _ = _fit_outputs(args, tmp_path / "memory", capsys)
+    monkeypatch.setattr(_cli_input, "CHUNK_ROWS", 10)  # 11 chunks, the last short
+    streamed, streamed_record, output = _fit_outputs(
+        [*args, "--stream"], tmp_path / "stream", capsys)
+    assert "103 rows, 4 features, target 'target' (streamed)" in output.out
+    assert "\r" not in output.err  # no progress drawn when stderr is not a terminal
+    np.testing.assert_array_equal(streamed.coef_scaled == 0, table.coef_scaled == 0)
+    np.testing.assert_allclose(streamed.coef_scaled, table.coef_scaled, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(streamed.coef_original, table.coef_original, rtol=1e-6)
+    for key in ("mean", "scale"):
+        np.testing.assert_allclose(np.asarray(streamed_record["scaler"][key], float),
+                                   np.asarray(record["scaler"][key], float), rtol=1e-12)
+    assert sorted(p.name for p in (tmp_path / "stream").iterdir()) == sorted(
+        p.name for p in (tmp_path / "memory").iterdir())
+
+
+def test_fit_stream_cross_validates_on_position_folds(tmp_path, monkeypatch, capsys):
+    # With --stream, row i is in fold i % K: the in-memory LassoCV given those folds.
+    from sklearn.preprocessing import StandardScaler
+
+    from tflasso import Lasso, LassoCV, _cli_input
+
+    frame = make_frame(n=103, seed=2)
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    monkeypatch.setattr(_cli_input, "CHUNK_ROWS", 16)
+    table, record, output = _fit_outputs(
+        ["fit", tmp_path / "data.csv", "--target", "target", "--cv", "3", "--n-alphas", "8",
+         "--stream"], tmp_path / "out", capsys)
+    Xs = StandardScaler().fit_transform(frame[FEATURES])
+    fold = np.arange(len(frame)) % 3
+    folds = [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in range(3)]
+    search = LassoCV(alphas=8, cv=folds).fit(Xs, frame.target)
+    assert record["alpha"] == pytest.approx(search.alpha_, rel=1e-12)
+    assert "chosen by 3-fold cross-validation over 8 alphas" in output.out
+    direct = Lasso(alpha=search.alpha_).fit(Xs, frame.target)
+    np.testing.assert_array_equal(table.coef_scaled[:-1] == 0, direct.coef_ == 0)
+    np.testing.assert_allclose(table.coef_scaled[:-1], direct.coef_, rtol=1e-6, atol=1e-9)
+    assert (tmp_path / "out" / "cv.png").exists()
+
+
+def test_training_chunks_count_rows_and_check_the_whole_file(tmp_path):
+    from tflasso._cli import InputError
+    from tflasso._cli_input import TrainingChunks
+
+    make_frame(n=25).assign(target=1.0).to_csv(tmp_path / "data.csv", index=False)
+    rows = []
+    chunks = TrainingChunks(tmp_path / "data.csv", "target", ",", rows=10, on_rows=rows.append)
+    shapes = [X.shape for X, _ in chunks]
+    assert shapes == [(10, 4), (10, 4), (5, 4)] and rows == [10, 20, 25]
+    with pytest.raises(InputError, match="constant"):  # known only once all are read
+        chunks.check(2)
+
+
 def test_main_predict_missing_feature_names_it(fitted, tmp_path, capsys):
     out, _ = fitted
     make_frame().drop(columns=["age"]).to_csv(tmp_path / "new.csv", index=False)

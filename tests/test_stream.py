@@ -151,6 +151,68 @@ def test_streamed_pandas_chunks_and_multi_output_lasso(data):
     assert not hasattr(streamed, "feature_names_in_")
 
 
+def test_streamed_feature_names_from_dataframe_batches(data):
+    pd = pytest.importorskip("pandas")
+    X, y, _ = data
+    names = [f"f{j}" for j in range(X.shape[1])]
+
+    def frames(columns=names, last=names):
+        for i in range(0, len(y), 30):
+            part = pd.DataFrame(X[i : i + 30], columns=last if i >= 90 else columns)
+            yield part, y[i : i + 30]
+
+    direct = tflasso.Lasso(alpha=0.3).fit(pd.DataFrame(X, columns=names), y)
+    for estimator in (tflasso.Lasso(alpha=0.3), tflasso.LassoCV(cv=3)):
+        estimator.fit(frames())
+        np.testing.assert_array_equal(estimator.feature_names_in_, direct.feature_names_in_)
+        assert estimator.feature_names_in_.dtype == object
+        with pytest.raises(ValueError, match="feature names"):  # scikit-learn's check
+            estimator.predict(pd.DataFrame(X, columns=names[::-1]))
+        estimator.fit(_chunks(X, y, None, 30))  # names of an earlier fit do not stay
+        assert not hasattr(estimator, "feature_names_in_")
+    with pytest.raises(ValueError, match="Batch 3 has feature names"):
+        tflasso.Lasso().fit(frames(last=names[::-1]))
+    with pytest.raises(ValueError, match="Batch 1 has feature names .* first batch had None"):
+        tflasso.Lasso().fit(iter([(X[:10], y[:10])] + list(frames())))
+
+
+def test_streamed_negative_sample_weights_raise_as_in_memory(data):
+    X, y, sw = data
+    sw = sw.copy()
+    sw[40] = -1.0
+    message = "Negative values in data passed to `sample_weight`"
+    with pytest.raises(ValueError, match=message):
+        tflasso.Lasso().fit(X, y, sample_weight=sw)
+    for estimator in (tflasso.Lasso(), tflasso.LassoCV(cv=3)):
+        with pytest.raises(ValueError, match="Batch 2: " + message):
+            estimator.fit(_chunks(X, y, sw, 20))
+
+
+def test_streamed_column_vector_y_as_scikit_learn(data):
+    from sklearn.exceptions import DataConversionWarning
+    from sklearn.linear_model import Lasso, LassoCV
+
+    X, y, _ = data
+    column = y[:, None]
+    # Lasso keeps scikit-learn's (n, 1) shapes: coef_ (p,), intercept_ (1,).
+    reference = Lasso(alpha=0.3).fit(X, column)
+    streamed = tflasso.Lasso(alpha=0.3, **_TIGHT).fit(_chunks(X, column, None, 30))
+    assert streamed.coef_.shape == reference.coef_.shape
+    assert np.shape(streamed.intercept_) == np.shape(reference.intercept_)
+    direct = tflasso.Lasso(alpha=0.3, **_TIGHT).fit(X, column)
+    _assert_same_fit(streamed, direct, X, column, 0.3, 1.0)
+    # LassoCV takes it as 1-d y, with scikit-learn's warning.
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        reference = LassoCV(cv=3).fit(X, column)
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        streamed = tflasso.LassoCV(cv=3).fit(_chunks(X, column, None, 30))
+    flat = tflasso.LassoCV(cv=3).fit(_chunks(X, y, None, 30))
+    assert streamed.coef_.shape == reference.coef_.shape
+    assert np.shape(streamed.intercept_) == np.shape(reference.intercept_)
+    np.testing.assert_allclose(streamed.mse_path_, flat.mse_path_, rtol=1e-12)
+    assert streamed.alpha_ == flat.alpha_
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_streamed_fit_of_a_dataset_with_short_last_batch(data, dtype):
     import tensorflow as tf
@@ -251,3 +313,38 @@ def test_streamed_cv_errors(data):
         tflasso.MultiTaskLassoCV().fit(iter([(X, y)]))
     with pytest.raises(ValueError, match="precompute"):
         tflasso.LassoCV(precompute=False).fit(iter([(X, y)]))
+
+
+def test_lasso_path_of_a_stream_equals_the_in_memory_path(data):
+    X, y, _ = data
+    alphas, coefs, gaps = tflasso.lasso_path(_chunks(X, y, None, 20), None, alphas=5,
+                                             tol=1e-10)
+    direct_alphas, direct, _ = tflasso.lasso_path(X, y, alphas=5, tol=1e-10)
+    np.testing.assert_allclose(alphas, direct_alphas, rtol=1e-12)
+    np.testing.assert_array_equal(coefs == 0, direct == 0)
+    np.testing.assert_allclose(coefs, direct, rtol=1e-6, atol=1e-8)
+    with pytest.raises(ValueError, match="y=None"):
+        tflasso.lasso_path(_chunks(X, y, None, 20), y)
+
+
+def test_a_replay_serves_every_fit_from_one_pass(data):
+    from tflasso._stream import Replay
+
+    X, y, sw = data
+    replay = Replay(stream_moments(_chunks(X, y, sw, 20), n_folds=4))
+    search = tflasso.LassoCV(cv=4).fit(replay)
+    again = tflasso.LassoCV(cv=4).fit(_chunks(X, y, sw, 20))
+    np.testing.assert_allclose(search.mse_path_, again.mse_path_, rtol=1e-12)
+    for fit_intercept in (True, False):
+        params = {"alpha": 0.3, "fit_intercept": fit_intercept, **_TIGHT}
+        _assert_same_fit(tflasso.Lasso(**params).fit(replay),
+                         tflasso.Lasso(**params).fit(X, y, sample_weight=sw), X, y, 0.3, 1.0, sw)
+    # The centred rows' path: lasso_path of X and y less their weighted means.
+    mx, my = sw @ X / sw.sum(), sw @ y / sw.sum()
+    root = np.sqrt(sw * len(y) / sw.sum())  # weights as rows: sqrt(w) * (x - mean)
+    _, coefs, _ = tflasso.lasso_path(replay.centred(), None, alphas=[0.5, 0.1], tol=1e-10)
+    _, direct, _ = tflasso.lasso_path((X - mx) * root[:, None], (y - my) * root,
+                                      alphas=[0.5, 0.1], tol=1e-10)
+    np.testing.assert_allclose(coefs, direct, rtol=1e-6, atol=1e-8)
+    with pytest.raises(ValueError, match="read with 4 folds, not 3"):
+        tflasso.LassoCV(cv=3).fit(replay)

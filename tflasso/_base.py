@@ -56,6 +56,15 @@ def is_stream(X):
     return not array_like and isinstance(X, Iterable)
 
 
+def set_stream_features(estimator, n_features, names):
+    """A streamed fit's ``n_features_in_`` and ``feature_names_in_`` (None: unset)."""
+    estimator.n_features_in_ = n_features
+    if names is not None:
+        estimator.feature_names_in_ = np.asarray(names, dtype=object)
+    elif hasattr(estimator, "feature_names_in_"):  # names of an earlier fit's data
+        del estimator.feature_names_in_
+
+
 def penalty_factor(estimator, n_features):
     """The estimator's ``penalty_factor`` checked against the data."""
     return check_penalty_factor(estimator.penalty_factor, n_features)

@@ -104,25 +104,34 @@ def make_model(alpha, standardize, positive):
 
 def tune(Xs, y, n_alphas, folds, positive):
     """``(alphas, mse_path, best alpha)`` by K-fold cross-validation, all in one
-    batched ``LassoCV`` solve on the scaled features."""
+    batched ``LassoCV`` solve on the scaled features.
+
+    ``y`` None: ``Xs`` is a stream read with ``folds`` folds (row i in fold i % K).
+    """
     from sklearn.model_selection import KFold
 
     from . import LassoCV
 
     # Shuffled folds: CSV files are often sorted by some column.
-    cv = KFold(folds, shuffle=True, random_state=_SEED)
+    cv = folds if y is None else KFold(folds, shuffle=True, random_state=_SEED)
     search = LassoCV(alphas=n_alphas, cv=cv, positive=positive).fit(Xs, y)
     return search.alphas_, search.mse_path_, search.alpha_
 
 
 def regularization_path(Xs, y, alphas, positive):
     """``(alphas, coefs)``, coefs of shape (n_features, n_alphas), on the scaled
-    features (``alphas`` an int: that many from alpha_max down)."""
+    features (``alphas`` an int: that many from alpha_max down).
+
+    ``y`` None: ``Xs`` is a read stream (a ``_stream.Replay``).
+    """
     from . import lasso_path
 
     # lasso_path fits no intercept: centre, as the pipeline's Lasso does.
-    alphas, coefs, _ = lasso_path(Xs - Xs.mean(axis=0), y - y.mean(), alphas=alphas,
-                                  positive=positive)
+    if y is None:
+        centred, y = Xs.centred(), None
+    else:
+        centred, y = Xs - Xs.mean(axis=0), y - y.mean()
+    alphas, coefs, _ = lasso_path(centred, y, alphas=alphas, positive=positive)
     return alphas, coefs
 
 
@@ -147,12 +156,13 @@ def coefficient_table(model):
 # --- the commands ----------------------------------------------------------------
 
 
-def _print_report(args, X, table, alpha, alphas, mse):
+def _print_report(args, shape, table, alpha, alphas, mse):
     import numpy as np
 
     from ._cli_input import _names
 
-    print(f"{args.data}: {len(X)} rows, {X.shape[1]} features, target {args.target!r}")
+    print(f"{args.data}: {shape[0]} rows, {shape[1]} features, target {args.target!r}"
+          + (" (streamed)" if args.stream else ""))
     if args.sep_note:
         print(args.sep_note)
     if mse is None:
@@ -195,30 +205,70 @@ def _write_outputs(args, model, table, alphas, coefs, alpha, mse):
     print("\nwrote " + ", ".join(map(str, written)))
 
 
+def _streamed_data(args, model, sep, folds):
+    """``fit --stream``'s scaled data, read as a stream: ``(Replay, None, shape)``.
+
+    Two passes over the file in chunks, with the rows read on a terminal: the
+    first checks them and fits the scaler (``partial_fit``), the second, after
+    TensorFlow's import, accumulates the statistics of the scaled chunks with
+    ``folds`` folds for cross-validation (row i in fold i % K) or one.
+    """
+    from ._cli_input import TrainingChunks, output_folder
+
+    chunks = TrainingChunks(args.data, args.target, sep)
+    with _counting(chunks, "checking", args.data):
+        for X, _ in chunks:
+            model[0].partial_fit(X)
+    chunks.check(folds)
+    if args.out is not None:
+        output_folder(args.out)
+    import_tensorflow_quietly()
+    from ._stream import Replay, stream_moments
+
+    with _counting(chunks, "reading", args.data):
+        scaled = ((model[0].transform(X), y) for X, y in chunks)
+        streamed = stream_moments(scaled, True, folds if args.alpha is None else 1)
+    return Replay(streamed), None, (streamed.n_rows, len(model[0].feature_names_in_))
+
+
+def _counting(chunks, verb, path):
+    """A :class:`Progress` that shows the rows ``chunks`` has read."""
+    progress = Progress(f"{verb} {path}")
+    chunks.on_rows = lambda n: setattr(progress, "label", f"{verb} {path}: {n:,} rows")
+    return progress
+
+
 def fit_command(args):
     _require_cli_extra("fit")
     from ._cli_input import output_folder, separator, separator_note, training_data
 
     sep = separator(args.data, args.sep)
     args.sep_note = separator_note(args.data, sep, args.sep is not None)
-    X, y = training_data(args.data, args.target, args.cv if args.alpha is None else 2, sep)
-    if args.out is not None:
-        output_folder(args.out)
-    import_tensorflow_quietly()
+    folds = args.cv if args.alpha is None else 2
     model = make_model(args.alpha, args.standardize, args.positive)
-    Xs = model[0].fit_transform(X)
+    if args.stream:
+        Xs, y, shape = _streamed_data(args, model, sep, folds)
+    else:
+        X, y = training_data(args.data, args.target, folds, sep)
+        if args.out is not None:
+            output_folder(args.out)
+        import_tensorflow_quietly()
+        Xs, shape = model[0].fit_transform(X), X.shape
     mse, alphas = None, args.n_alphas
     with _convergence_summary():
         if args.alpha is None:
             with Progress("cross-validation"):
                 alphas, mse, best = tune(Xs, y, alphas, args.cv, args.positive)
             model.set_params(lasso__alpha=best)
-        model.fit(X, y)
+        if args.stream:  # the scaler is fitted: fit the lasso on the scaled stream
+            model[-1].fit(Xs)
+        else:
+            model.fit(X, y)
         with Progress("regularization path"):
             alphas, coefs = regularization_path(Xs, y, alphas, args.positive)
     alpha = model[-1].alpha
     table = coefficient_table(model)
-    _print_report(args, X, table, alpha, alphas, mse)
+    _print_report(args, shape, table, alpha, alphas, mse)
     if args.out is None:
         print("\n(use --out DIR to save the model, the coefficients and the plots)")
     else:
@@ -351,6 +401,10 @@ def build_parser():
     fit.add_argument("--out", type=Path, metavar="DIR",
                      help="write model.json, saved_model/ (a TensorFlow SavedModel), "
                           "coefficients.csv, path.png and cv.png here")
+    fit.add_argument("--stream", action="store_true",
+                     help="read DATA.csv in chunks of 65,536 rows (bounded memory; two "
+                          "passes); cross-validation folds are then row i in fold i %% K, "
+                          "not shuffled")
     fit.add_argument("--pickle", action="store_true",
                      help="also write model.joblib, the fitted scikit-learn pipeline "
                           "(for joblib.load in Python)")

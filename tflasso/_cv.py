@@ -7,10 +7,12 @@ along the whole grid by one TensorFlow program, the validation errors coming
 from the test folds' moments; otherwise each fold's path iterates on X.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
+from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_scalar
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -22,7 +24,9 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 
-from ._base import LinearPredictor, check_inputs, is_stream, penalty_factor
+from ._base import (
+    LinearPredictor, check_inputs, is_stream, penalty_factor, set_stream_features,
+)
 from ._lasso import _COMMON
 from ._lazy import Problem, _stream, _strategies  # TensorFlow only when a fit runs
 from ._path import enet_path, lasso_path, sorted_alphas
@@ -101,12 +105,10 @@ class _CrossValidated(LinearPredictor):
         grid = checked_alphas(self.alphas)
         if streamed:
             moments = _stream.stream_moments(X, self.fit_intercept, n_folds)
-            self._check_targets(moments.y_1d, None)
+            self._check_targets(moments.y_1d, None, moments.moments.xy.shape[1])
             problem = _stream.StreamProblem(moments, self.fit_intercept, self._tasks)
             p, dtype = problem.design.shape[1], problem.design.dtype
-            self.n_features_in_ = p
-            if hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
+            set_stream_features(self, p, moments.names)
             factor = penalty_factor(self, p)
             grids, mse, refits = _stream.cross_validate(
                 moments, grid, ratios, factor, self._positive(), self.eps, self.tol,
@@ -166,14 +168,23 @@ class _CrossValidated(LinearPredictor):
         )
         return self
 
-    def _check_targets(self, y_1d, y):
-        """1-d or 2-d targets as the estimator needs; ``y`` None for a stream's."""
+    def _check_targets(self, y_1d, y, n_targets=None):
+        """1-d or 2-d targets as the estimator needs; ``y`` None for a stream's.
+
+        A stream's column-vector y batches are 1-d y, with scikit-learn's warning.
+        """
         if self._tasks and y_1d:
             shape = "(n_samples,) in the stream's batches" if y is None else np.shape(y)
             raise ValueError(
                 f"For mono-task outputs, use ElasticNetCV or LassoCV; got y of shape {shape}."
             )
-        if not self._tasks and not y_1d:  # validate_data has checked in-memory y
+        if not self._tasks and not y_1d and n_targets == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. Please "
+                "change the shape of y to (n_samples, ), for example using ravel().",
+                DataConversionWarning, stacklevel=3,
+            )
+        elif not self._tasks and not y_1d:  # validate_data has checked in-memory y
             raise ValueError(
                 f"{type(self).__name__} takes a 1-d y; got 2-d y batches: for several "
                 "targets use the multi-task estimators."

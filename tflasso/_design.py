@@ -252,11 +252,33 @@ class Moments:
         return Moments(*(a - b for a, b in zip(self._values(), other._values())))
 
     @classmethod
+    def zeros(cls, n_features, n_targets):
+        """The moments of no rows."""
+        p, k = n_features, n_targets
+        return cls(0.0, np.zeros(p), np.zeros(k), np.zeros((p, p)), np.zeros((p, k)),
+                   np.zeros(k))
+
+    def about(self, dx, dy):
+        """The same rows' moments about a shift moved by ``(dx, dy)``.
+
+        Exact algebra: for ``x - dx`` (and ``y - dy``),
+        ``sum w (x - dx)(x - dx)^T = xx - x dx^T - dx x^T + s dx dx^T``. It loses
+        little precision when ``dx`` is small against the rows' spread (shifts that
+        are both near the mean).
+        """
+        s, x, y = self.s, self.x, self.y
+        return Moments(
+            s, x - s * dx, y - s * dy,
+            self.xx - np.outer(x, dx) - np.outer(dx, x) + s * np.outer(dx, dx),
+            self.xy - np.outer(x, dy) - np.outer(dx, y) + s * np.outer(dx, dy),
+            self.yy - 2 * y * dy + s * dy**2,
+        )
+
+    @classmethod
     def of_rows(cls, X, Y, sw, rows, x_shift, y_shift):
         """The moments of ``X[rows]``, ``Y[rows]``, a block of rows at a time."""
-        p, k = X.shape[1], Y.shape[1]
-        total = [0.0, np.zeros(p), np.zeros(k), np.zeros((p, p)), np.zeros((p, k)),
-                 np.zeros(k)]
+        p = X.shape[1]
+        total = cls.zeros(p, Y.shape[1])._values()
         step = max(1, _BLOCK_BYTES // (8 * p))
         # Contiguous rows (KFold without shuffling) are sliced, not copied.
         contiguous = len(rows) > 0 and rows[-1] - rows[0] + 1 == len(rows)

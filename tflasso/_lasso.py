@@ -7,7 +7,8 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import (
-    LinearPredictor, check_inputs, is_stream, penalty_factor, warn_alpha_zero,
+    LinearPredictor, check_inputs, is_stream, penalty_factor, set_stream_features,
+    warn_alpha_zero,
 )
 from ._lazy import Problem, _stream, _strategies  # TensorFlow only when a fit runs
 from ._path import enet_path
@@ -70,9 +71,7 @@ class _Penalised(LinearPredictor):
                 f"'auto' or True, got {precompute!r}."
             )
         problem = _stream.StreamProblem(source, self.fit_intercept, self._tasks)
-        self.n_features_in_ = problem.design.shape[1]
-        if hasattr(self, "feature_names_in_"):  # names of an earlier fit's data
-            del self.feature_names_in_
+        set_stream_features(self, problem.design.shape[1], problem.feature_names)
         return problem, problem.y_1d
 
 

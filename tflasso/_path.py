@@ -1,6 +1,7 @@
 """``enet_path`` and ``lasso_path``: one problem along a grid of alphas, solved at once."""
 
 import warnings
+from collections.abc import Iterable
 from numbers import Integral, Real
 
 import numpy as np
@@ -14,7 +15,8 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_array, check_consistent_length
 
-from ._lazy import Problem, _strategies  # TensorFlow only when a fit runs
+from ._base import is_stream
+from ._lazy import Problem, _stream, _strategies  # TensorFlow only when a fit runs
 from ._validation import (
     check_finite_result,
     check_penalty_factor,
@@ -34,8 +36,8 @@ def sorted_alphas(alphas):
 
 
 _PATH_PARAMETERS = {
-    "X": ["array-like", "sparse matrix"],
-    "y": ["array-like", "sparse matrix"],
+    "X": ["array-like", "sparse matrix", Iterable],  # an iterable: a stream
+    "y": ["array-like", "sparse matrix", None],
     "eps": [Interval(Real, 0, None, closed="neither")],
     "n_alphas": [Interval(Integral, 1, None, closed="left"), Hidden(StrOptions({"deprecated"}))],
     "alphas": [
@@ -252,32 +254,53 @@ def enet_path(
     """
     params = path_params(params, "enet_path")
     tol, max_iter = params["tol"], params["max_iter"]
-    X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
-    y = check_array(y.toarray() if sparse.issparse(y) else y, ensure_2d=False,
-                    dtype=X.dtype)
-    check_consistent_length(X, y)
-    check_squares_finite(X, "X")
-    check_squares_finite(y, "y")
-    tasks = y.ndim == 2 and y.shape[1] > 1
+    grid = grid_of(n_alphas, alphas)
+    if is_stream(X):
+        problem, tasks = _stream_problem(X, y, precompute)
+        form = "gram"
+    else:
+        X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
+        y = check_array(y.toarray() if sparse.issparse(y) else y, ensure_2d=False,
+                        dtype=X.dtype)
+        check_consistent_length(X, y)
+        check_squares_finite(X, "X")
+        check_squares_finite(y, "y")
+        tasks = y.ndim == 2 and y.shape[1] > 1
+        if not isinstance(precompute, (str, bool)):
+            precompute = True  # a user's Gram matrix: the Gram form, computed here
+        problem = Problem(X, y.reshape(len(y), -1), None, False, tasks=True)
+        form = _strategies.choose_form(
+            X, precompute, n_fits=np.size(grid) if np.ndim(grid) else grid
+        )
     if tasks and positive:
         raise ValueError("positive=True is not supported for multi-task paths.")
-    Y = y.reshape(len(y), -1)
-    factor = check_penalty_factor(params["penalty_factor"], X.shape[1])
-    grid = grid_of(n_alphas, alphas)
-    if not isinstance(precompute, (str, bool)):
-        precompute = True  # a user's Gram matrix: the Gram form, computed here
-    problem = Problem(X, Y, None, False, tasks=True)
-    form = _strategies.choose_form(X, precompute, n_fits=np.size(grid) if np.ndim(grid) else grid)
+    factor = check_penalty_factor(params["penalty_factor"], problem.design.shape[1])
     alphas, w, gaps, n_iter = _strategies.path(
         problem, grid, l1_ratio, factor, positive, eps, tol, max_iter, form
     )
     warn_unconverged(gaps, problem.tolerance(tol), max_iter)
     check_finite_result(w, gaps)
-    coefs = w.astype(X.dtype)  # (p, A, T)
+    coefs = w.astype(problem.design.dtype)  # (p, A, T)
     coefs = np.moveaxis(coefs, 2, 0) if tasks else coefs[:, :, 0]
     if return_n_iter:
         return alphas, coefs, gaps, n_iter
     return alphas, coefs, gaps
+
+
+def _stream_problem(source, y, precompute):
+    """The uncentred Gram problem of a stream, and whether it has several tasks."""
+    if y is not None:
+        raise ValueError(
+            "X is a stream of (X, y) batches: y comes from its batches; call the "
+            "path with y=None."
+        )
+    if precompute is False:
+        raise ValueError(
+            "A stream is solved from its Gram statistics; precompute must be 'auto' "
+            "or True, got False."
+        )
+    problem = _stream.StreamProblem(source, fit_intercept=False, tasks=True)
+    return problem, problem.yy_targets.shape[0] > 1
 
 
 @validate_params(_PATH_PARAMETERS, prefer_skip_nested_validation=True)

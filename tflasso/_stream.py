@@ -12,7 +12,7 @@ from collections import namedtuple
 import numpy as np
 from scipy import sparse
 
-from . import _strategies
+from . import _distribute, _strategies
 from ._design import Moments
 from ._problem import Problem, layout
 
@@ -20,8 +20,16 @@ from ._problem import Problem, layout
 MAX_STREAM_FEATURES = 10_000
 
 
+def _names(X):
+    """A DataFrame batch's column names when they are all strings (as scikit-learn)."""
+    columns = getattr(X, "columns", None)
+    if columns is None or not all(isinstance(c, str) for c in columns):
+        return None
+    return tuple(columns)
+
+
 def _batches(source):
-    """``(X, y, sample_weight or None)`` numpy batches from a Dataset or an iterable."""
+    """``(index, X, y, sample_weight or None, names)`` numpy batches of a stream."""
     if hasattr(source, "as_numpy_iterator"):  # a tf.data.Dataset
         if int(source.cardinality()) == -1:  # tf.data.INFINITE_CARDINALITY
             raise ValueError(
@@ -36,15 +44,22 @@ def _batches(source):
                 f"got {type(batch).__name__}."
             )
         X, y = batch[0], batch[1]
+        names = _names(X)
         X = X.toarray() if sparse.issparse(X) else np.asarray(X)
         y = np.asarray(y)
         sw = None if len(batch) == 2 or batch[2] is None else np.asarray(batch[2], np.float64)
-        yield index, X, y, sw
+        yield index, X, y, sw, names
 
 
 # ``folds``: the moments of the rows at positions ``f, f + n_folds, ...`` (one
-# Moments and one row count per fold); ``moments`` is their sum.
-Streamed = namedtuple("Streamed", "moments shift dtype n_rows y_1d folds fold_rows")
+# Moments and one row count per fold); ``moments`` is their sum. ``names``: the
+# DataFrame batches' column names, or None.
+Streamed = namedtuple("Streamed", "moments shift dtype n_rows y_1d folds fold_rows names")
+
+# What one process read: ``folds`` holds None for a fold without rows, ``width``
+# is ``(n_features, n_targets, y.ndim)`` (None before any batch), ``shift`` None
+# before any row.
+Local = namedtuple("Local", "folds fold_rows shift width dtype n_rows names")
 
 
 def stream_moments(source, centre=True, n_folds=1):
@@ -59,23 +74,74 @@ def stream_moments(source, centre=True, n_folds=1):
     cancellation that raw sums of squares suffer when the columns' means are large
     against their spread. Without (no intercept), the moments are about zero, the raw
     ones the uncentred problem needs.
+
+    Called in the scope of a ``MirroredStrategy`` or ``MultiWorkerMirroredStrategy``,
+    ``source`` is this worker's shard and the result is the sum over all the workers
+    (:mod:`tflasso._distribute`; row ``i`` of each shard goes to fold ``i % n_folds``).
     """
-    shift = dtype = width = None
+    if isinstance(source, Replay):
+        return source.streamed_as(centre, n_folds)
+    strategy = _distribute.strategy()
+    if strategy is None:
+        local = _read(source, centre, n_folds)
+    else:
+        local = Local(*_distribute.combine(
+            strategy, lambda: _read(source, centre, n_folds), n_folds, centre
+        ))
+    if local.n_rows == 0:
+        raise ValueError("The stream yielded no rows.")
+    if local.n_rows < n_folds:
+        raise ValueError(
+            f"Cannot have number of folds cv={n_folds} greater than the number of "
+            f"rows in the stream: {local.n_rows}."
+        )
+    folds = local.folds
+    total = sum(folds[1:], folds[0])
+    if total.s <= 0:
+        raise ValueError(f"The stream's sample weights sum to {total.s}.")
+    return Streamed(total, local.shift, local.dtype, local.n_rows, local.width[2] == 1,
+                    folds, local.fold_rows, local.names)
+
+
+def _check_batch(index, X, y, sw, width):
+    """``y`` as 2-d columns, after checking the batch against the first one's width."""
+    if X.ndim != 2:
+        raise ValueError(
+            f"Batch {index}: X must be 2-d, got shape {X.shape}"
+            + (" (batch the dataset: dataset.batch(size))." if X.ndim == 1 else ".")
+        )
+    for name, values in (("X", X), ("y", y)):
+        if not (np.issubdtype(values.dtype, np.number)
+                or np.issubdtype(values.dtype, np.bool_)):
+            raise ValueError(f"Batch {index}: {name} must be numeric, got {values.dtype}.")
+    Y = y.reshape(-1, 1) if y.ndim == 1 else y
+    if width is not None and (X.shape[1], Y.shape[1], y.ndim) != width:
+        raise ValueError(
+            f"Batch {index} has X of {X.shape[1]} features and y of shape {y.shape}; "
+            f"the first batch had {width[0]} features and {width[1]} target(s)."
+        )
+    if Y.shape[0] != X.shape[0] or (sw is not None and sw.shape != (X.shape[0],)):
+        raise ValueError(
+            f"Batch {index}: X has {X.shape[0]} rows, y {Y.shape[0]}"
+            + ("" if sw is None else f", sample_weight shape {sw.shape}") + "."
+        )
+    for name, values in (("X", X), ("y", Y), ("sample_weight", sw)):
+        if values is not None and not np.all(np.isfinite(values)):
+            raise ValueError(f"Batch {index}: {name} contains NaN or infinity.")
+    if sw is not None and np.any(sw < 0):
+        raise ValueError(f"Batch {index}: Negative values in data passed to `sample_weight`.")
+    return Y
+
+
+def _read(source, centre, n_folds):
+    """This process's pass over ``source``: a :class:`Local`."""
+    shift = dtype = width = names = None
     folds, fold_rows = [None] * n_folds, np.zeros(n_folds, np.int64)
     n_rows = 0
-    for index, X, y, sw in _batches(source):
-        if X.ndim != 2:
-            raise ValueError(
-                f"Batch {index}: X must be 2-d, got shape {X.shape}"
-                + (" (batch the dataset: dataset.batch(size))." if X.ndim == 1 else ".")
-            )
-        for name, values in (("X", X), ("y", y)):
-            if not (np.issubdtype(values.dtype, np.number)
-                    or np.issubdtype(values.dtype, np.bool_)):
-                raise ValueError(f"Batch {index}: {name} must be numeric, got {values.dtype}.")
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+    for index, X, y, sw, batch_names in _batches(source):
+        Y = _check_batch(index, X, y, sw, width)
         if width is None:
-            width = (X.shape[1], Y.shape[1], y.ndim)
+            width, names = (X.shape[1], Y.shape[1], y.ndim), batch_names
             if width[0] > MAX_STREAM_FEATURES:
                 raise ValueError(
                     f"Streamed X has {width[0]} features; the streamed statistics are "
@@ -83,21 +149,13 @@ def stream_moments(source, centre=True, n_folds=1):
                     "fit in memory."
                 )
             dtype = np.float32 if X.dtype == np.float32 else np.float64
-        elif (X.shape[1], Y.shape[1], y.ndim) != width:
+        elif batch_names != names:
             raise ValueError(
-                f"Batch {index} has X of {X.shape[1]} features and y of shape {y.shape}; "
-                f"the first batch had {width[0]} features and {width[1]} target(s)."
-            )
-        if Y.shape[0] != X.shape[0] or (sw is not None and sw.shape != (X.shape[0],)):
-            raise ValueError(
-                f"Batch {index}: X has {X.shape[0]} rows, y {Y.shape[0]}"
-                + ("" if sw is None else f", sample_weight shape {sw.shape}") + "."
+                f"Batch {index} has feature names {batch_names}; the first batch had "
+                f"{names}. Every batch must have the same columns."
             )
         if X.shape[0] == 0:
             continue
-        for name, values in (("X", X), ("y", Y), ("sample_weight", sw)):
-            if values is not None and not np.all(np.isfinite(values)):
-                raise ValueError(f"Batch {index}: {name} contains NaN or infinity.")
         w = np.ones(X.shape[0]) if sw is None else sw
         if shift is None and not centre:
             shift = (np.zeros(X.shape[1]), np.zeros(Y.shape[1]))
@@ -113,17 +171,51 @@ def stream_moments(source, centre=True, n_folds=1):
                 part = Moments.of_rows(X, Y, w, rows, *shift)
                 folds[f] = part if folds[f] is None else folds[f] + part
                 fold_rows[f] += len(rows)
-    if n_rows == 0:
-        raise ValueError("The stream yielded no rows.")
-    if n_rows < n_folds:
-        raise ValueError(
-            f"Cannot have number of folds cv={n_folds} greater than the number of "
-            f"rows in the stream: {n_rows}."
-        )
-    total = sum(folds[1:], folds[0])
-    if total.s <= 0:
-        raise ValueError(f"The stream's sample weights sum to {total.s}.")
-    return Streamed(total, shift, dtype, n_rows, width[2] == 1, folds, fold_rows)
+    if width is not None:
+        folds = [Moments.zeros(*width[:2]) if m is None else m for m in folds]
+    return Local(folds, fold_rows, shift, width, dtype, n_rows, names)
+
+
+class Replay:
+    """A stream already read: fits take it as a stream and read nothing.
+
+    It holds the :class:`Streamed` of one pass, so that the command line fits
+    one file several ways (cross-validation, the refit, the path) from a single
+    read. A fit must ask for the pass's number of folds, or for one.
+    """
+
+    def __init__(self, streamed):
+        self.streamed = streamed
+
+    def __iter__(self):  # a stream to is_stream; read through streamed_as only
+        raise TypeError("A Replay holds the statistics of a stream, not its batches.")
+
+    def streamed_as(self, centre, n_folds):
+        """The :class:`Streamed` a pass with ``centre`` and ``n_folds`` would give."""
+        streamed = self.streamed
+        if n_folds not in (1, len(streamed.folds)):
+            raise ValueError(
+                f"This stream was read with {len(streamed.folds)} folds, not {n_folds}."
+            )
+        if n_folds == 1:
+            streamed = streamed._replace(folds=[streamed.moments],
+                                         fold_rows=np.array([streamed.n_rows]))
+        if not centre:  # the moments about zero
+            streamed = _moved(streamed, -streamed.shift[0], -streamed.shift[1])
+        return streamed
+
+    def centred(self):
+        """The replay of the rows less their weighted means, in one fold."""
+        streamed = self.streamed_as(True, 1)
+        total = streamed.moments
+        return Replay(_moved(streamed, total.x / total.s, total.y / total.s))
+
+
+def _moved(streamed, dx, dy):
+    """The moments of the rows less ``shift + (dx, dy)``, about zero."""
+    folds = [m.about(dx, dy) for m in streamed.folds]
+    zero = (np.zeros_like(streamed.shift[0]), np.zeros_like(streamed.shift[1]))
+    return streamed._replace(moments=sum(folds[1:], folds[0]), folds=folds, shift=zero)
 
 
 class _Statistics:
@@ -159,6 +251,7 @@ class StreamProblem(Problem):
         self.y = None  # the design's statistics already hold it
         self.yy_targets = yy
         self.y_1d = streamed.y_1d
+        self.feature_names = streamed.names
 
 
 def cross_validate(streamed, alphas, l1_ratios, factor, positive, eps, tol, max_iter,
