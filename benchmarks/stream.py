@@ -207,7 +207,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=6_000_000)
     parser.add_argument("--features", type=int, default=100)
-    parser.add_argument("--batch", type=int, default=65_536)
+    parser.add_argument("--batch", type=int, default=16_384)
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2],
                         help="numbers of local worker processes to measure (default: 1 2)")
     parser.add_argument("--write", action="store_true",

@@ -133,20 +133,22 @@ def test_two_workers_cross_validation(workers):
     # Row j of each worker's shard is in test fold j % cv.
     X, y, sw, _ = shard_data(0, 1)
     folds = _example().position_folds(N_ROWS, N_WORKERS, 4)
-    direct = tflasso.LassoCV(cv=folds).fit(X, y, sample_weight=sw)
+    direct = tflasso.LassoCV(cv=folds, **TIGHT).fit(X, y, sample_weight=sw)
     for streamed in (w["lasso_cv"] for w in workers[:2]):
         assert streamed.alpha_ == pytest.approx(direct.alpha_, rel=1e-12)
         np.testing.assert_allclose(streamed.alphas_, direct.alphas_, rtol=1e-12)
-        np.testing.assert_allclose(streamed.mse_path_, direct.mse_path_, rtol=1e-9)
+        # Certified to a gap of TIGHT's tol, in other programs (streams do
+        # not compile by XLA): see test_stream's position-fold test.
+        np.testing.assert_allclose(streamed.mse_path_, direct.mse_path_, rtol=1e-5)
         np.testing.assert_allclose(streamed.coef_, direct.coef_, rtol=1e-7, atol=1e-9)
     np.testing.assert_array_equal(workers[0]["lasso_cv"].mse_path_,
                                   workers[1]["lasso_cv"].mse_path_)
     # Two replicas of one process count its stream once: rows by position in it.
     mirrored = workers[2]["lasso_cv"]
-    direct = tflasso.LassoCV(cv=_example().position_folds(N_ROWS, 1, 4))
+    direct = tflasso.LassoCV(cv=_example().position_folds(N_ROWS, 1, 4), **TIGHT)
     direct.fit(X, y, sample_weight=sw)
     assert mirrored.alpha_ == pytest.approx(direct.alpha_, rel=1e-12)
-    np.testing.assert_allclose(mirrored.mse_path_, direct.mse_path_, rtol=1e-9)
+    np.testing.assert_allclose(mirrored.mse_path_, direct.mse_path_, rtol=1e-5)
 
 
 def test_every_row_counts_once(workers):

@@ -29,6 +29,8 @@ class Problem:
     ``Y`` is (n, K); with ``tasks`` its columns are the tasks of one problem.
     """
 
+    xla = True  # whether its Gram-form solves may compile by XLA
+
     def __init__(self, X, Y, sample_weight, fit_intercept, tasks=False):
         self.n = X.shape[0]
         self.fit_intercept = fit_intercept

@@ -446,7 +446,8 @@ def unit_scale(diagonal):
     return np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
 
 
-def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_sizes=False):
+def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_sizes=False,
+               xla=True):
     """The Gram form, numpy in and out: ``(W, gap, n_iter)``.
 
     ``gram`` (B, p, p), ``xty`` (B, p, C, T), ``yy`` and ``tol`` (absolute)
@@ -464,6 +465,11 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     restricted problems of working sets): they are padded to one of
     ``_FEW_SIZES`` and, beyond, not compiled by XLA, since each new size's XLA
     compilation (1 to 2 s) costs a first fit more than its solves.
+    ``xla=False`` never compiles by XLA: for fits whose time is elsewhere (a
+    streamed fit's pass over the data), where XLA's compiler would add its
+    ~130 MB of resident memory (measured: a first 100-feature Gram fit adds
+    163 MB with XLA, 31 MB without) and its compile time for a solve of
+    milliseconds either way.
 
     Batches of more than ``_FLOAT32_PROBLEMS`` problems iterate in float32
     first, to a relative gap of ``_FLOAT32_TOL`` at best, then finish in
@@ -473,10 +479,10 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     scale = unit_scale(np.diagonal(gram, axis1=1, axis2=2))
     if few_sizes:
         size = next((s for s in _FEW_SIZES if p <= s), p)
-        jit = p <= _FEW_SIZES[-1]
+        jit = xla and p <= _FEW_SIZES[-1]
     else:
         size = padded_size(p)
-        jit = size <= _MAX_XLA_FEATURES
+        jit = xla and size <= _MAX_XLA_FEATURES
     if free is None:
         free = no_unpenalised(n_sets, p, c, t)
     u = len(free.index)

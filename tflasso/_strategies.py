@@ -86,7 +86,7 @@ def fit(problem, alpha, l1_ratio, factor, positive, tol, max_iter, w0, form):
         free = _free_of_gram(gram[None], xty, factor)
         w, gap, n_iter = _programs.solve_gram(
             gram[None], xty, problem.yy[None], np.array([problem.n], float), penalty,
-            free, tolerance[None], max_iter, w0[None],
+            free, tolerance[None], max_iter, w0[None], xla=problem.xla,
         )
         w, gap, n_iter = w[0], gap[0], n_iter[0]
     elif form == "working_set":
@@ -135,6 +135,7 @@ def path(problem, alphas, l1_ratio, factor, positive, eps, tol, max_iter, form):
         w, gap, n_iter = gram_path(
             gram[None], xty[None], problem.yy[None], np.array([problem.n], float),
             alphas, l1_ratio, factor, positive, problem.tolerance(tol)[None], max_iter,
+            xla=problem.xla,
         )
         return alphas, w[0], gap[0], n_iter[0]
     if form == "working_set":
@@ -152,7 +153,8 @@ def path(problem, alphas, l1_ratio, factor, positive, eps, tol, max_iter, form):
     return alphas, w, gap, n_iter
 
 
-def gram_path(gram, xty, yy, n, alphas, l1_ratio, factor, positive, tol, max_iter):
+def gram_path(gram, xty, yy, n, alphas, l1_ratio, factor, positive, tol, max_iter,
+              xla=True):
     """``B`` Gram problems ``(B, p, 1, T)`` along the alphas: ``(W, gap, n_iter)``.
 
     W is (B, p, A, T); ``tol`` (B, 1) absolute. Where most features end at
@@ -163,6 +165,7 @@ def gram_path(gram, xty, yy, n, alphas, l1_ratio, factor, positive, tol, max_ite
     optimality conditions at the chunk's smallest alpha. Features that still
     break them at the chunk's solutions are added and the chunk solved again;
     once none does, the restricted duality gaps are the full ones.
+    ``xla``: see :func:`tflasso._programs.solve_gram`.
     """
     n_sets, p, _, t = xty.shape
     a = len(alphas)
@@ -178,7 +181,7 @@ def gram_path(gram, xty, yy, n, alphas, l1_ratio, factor, positive, tol, max_ite
             block, np.repeat(xty[:, keep], len(chunk), axis=2),
             np.repeat(yy, len(chunk), axis=1), n,
             make_penalty(alphas[chunk], l1_ratio, factor[keep], positive, len(chunk)),
-            sub_free, np.repeat(tol, len(chunk), axis=1), max_iter, start,
+            sub_free, np.repeat(tol, len(chunk), axis=1), max_iter, start, xla=xla,
         )
 
     if p <= _CHUNK_FEATURES:
@@ -329,7 +332,7 @@ def _centred_batch(moments, size, fit_intercept):
 
 
 def cross_validate_moments(full, trains, tests, counts, alphas, l1_ratios, factor,
-                           positive, eps, tol, max_iter, fit_intercept):
+                           positive, eps, tol, max_iter, fit_intercept, xla=True):
     """Cross-validation from the folds' :class:`~tflasso._design.Moments`.
 
     ``trains`` is iterated once (a generator keeps one fold's moments at a
@@ -349,7 +352,7 @@ def cross_validate_moments(full, trains, tests, counts, alphas, l1_ratios, facto
         if np.ndim(alphas) == 0:
             grid = _grid(xty[-1], factor, ratio, int(alphas), eps, free, positive)
         w, gap, n_iter = gram_path(gram, xty, yy, counts, grid, ratio, factor,
-                                   positive, tol * yy, max_iter)
+                                   positive, tol * yy, max_iter, xla=xla)
         warn_unconverged(gap, tol * yy, max_iter)
         mse.append(np.column_stack([
             test.mse(w[f], y_mean[f] - np.einsum("j,jat->at", x_mean[f], w[f]))

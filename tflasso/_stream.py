@@ -237,6 +237,10 @@ class StreamProblem(Problem):
     ``n``; ``n`` is the number of rows, as for an in-memory fit.
     """
 
+    # The pass over the stream is the fit's time; the solve, of milliseconds,
+    # is not worth XLA's compiler in memory (see _programs.solve_gram).
+    xla = False
+
     def __init__(self, streamed, fit_intercept, tasks=False):
         """``streamed``: a :class:`Streamed`, or a source to read with :func:`stream_moments`."""
         if not isinstance(streamed, Streamed):
@@ -267,7 +271,7 @@ def cross_validate(streamed, alphas, l1_ratios, factor, positive, eps, tol, max_
     counts = np.append(streamed.n_rows - streamed.fold_rows, streamed.n_rows).astype(float)
     grids, mse, (w, gap, n_iter, x_mean, y_mean) = _strategies.cross_validate_moments(
         full, trains, streamed.folds, counts, alphas, l1_ratios, factor, positive, eps,
-        tol, max_iter, fit_intercept,
+        tol, max_iter, fit_intercept, xla=StreamProblem.xla,
     )
     x_shift, y_shift = streamed.shift
     return grids, mse, (w, gap, n_iter, x_shift + x_mean, y_shift + y_mean)
