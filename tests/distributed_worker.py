@@ -67,6 +67,8 @@ fits = {
     # Worker 1's shard has a NaN: every worker raises (none waits in a collective).
     "error": lambda: tflasso.Lasso().fit(chunks(bad if index == 1 else X, y)),
     "statistics": lambda: stream_moments(chunks(X, y, sw), n_folds=4),
+    # Worker 1's batches have a feature fewer: every worker raises.
+    "widths": lambda: tflasso.Lasso().fit(chunks(X[:, : 7 - index], y)),
 }
 results = {}
 with strategy.scope():
