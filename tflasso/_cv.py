@@ -325,7 +325,7 @@ class ElasticNetCV(_CrossValidated, BaseEstimator):
         assumed to be centred.
 
     precompute : 'auto' or bool, default='auto'
-        Whether to solve from Gram matrices (dense ``X`` only): one pass over
+        Whether to solve from Gram matrices (dense or sparse ``X``): one pass over
         the data, after which an iteration costs ``n_features**2`` per fold.
         'auto' uses them when ``n_samples >= n_features`` (at most 4096
         features) and they are cheap (see :class:`Lasso`); otherwise each
@@ -333,7 +333,7 @@ class ElasticNetCV(_CrossValidated, BaseEstimator):
 
     max_iter : int, default=1000
         Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or sparse X), one per
+        loop on all features, or, for working sets (wide or large X), one per
         full pass plus each restricted iteration's share of a pass, so that it
         means about the work of as many scikit-learn epochs.
 
@@ -540,7 +540,7 @@ class LassoCV(_CrossValidated, BaseEstimator):
         assumed to be centred.
 
     precompute : 'auto' or bool, default='auto'
-        Whether to solve from Gram matrices (dense ``X`` only): one pass over
+        Whether to solve from Gram matrices (dense or sparse ``X``): one pass over
         the data, after which an iteration costs ``n_features**2`` per fold.
         'auto' uses them when ``n_samples >= n_features`` (at most 4096
         features) and they are cheap (see :class:`Lasso`); otherwise each
@@ -548,7 +548,7 @@ class LassoCV(_CrossValidated, BaseEstimator):
 
     max_iter : int, default=1000
         Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or sparse X), one per
+        loop on all features, or, for working sets (wide or large X), one per
         full pass plus each restricted iteration's share of a pass, so that it
         means about the work of as many scikit-learn epochs.
 
@@ -764,7 +764,7 @@ class MultiTaskElasticNetCV(_MultiTask, _CrossValidated, BaseEstimator):
         assumed to be centred.
 
     precompute : 'auto' or bool, default='auto'
-        Whether to solve from Gram matrices (dense ``X`` only): one pass over
+        Whether to solve from Gram matrices (dense or sparse ``X``): one pass over
         the data, after which an iteration costs ``n_features**2`` per fold.
         'auto' uses them when ``n_samples >= n_features`` (at most 4096
         features) and they are cheap (see :class:`Lasso`); otherwise each
@@ -772,7 +772,7 @@ class MultiTaskElasticNetCV(_MultiTask, _CrossValidated, BaseEstimator):
 
     max_iter : int, default=1000
         Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or sparse X), one per
+        loop on all features, or, for working sets (wide or large X), one per
         full pass plus each restricted iteration's share of a pass, so that it
         means about the work of as many scikit-learn epochs.
 
@@ -972,7 +972,7 @@ class MultiTaskLassoCV(_MultiTask, _CrossValidated, BaseEstimator):
         assumed to be centred.
 
     precompute : 'auto' or bool, default='auto'
-        Whether to solve from Gram matrices (dense ``X`` only): one pass over
+        Whether to solve from Gram matrices (dense or sparse ``X``): one pass over
         the data, after which an iteration costs ``n_features**2`` per fold.
         'auto' uses them when ``n_samples >= n_features`` (at most 4096
         features) and they are cheap (see :class:`Lasso`); otherwise each
@@ -980,7 +980,7 @@ class MultiTaskLassoCV(_MultiTask, _CrossValidated, BaseEstimator):
 
     max_iter : int, default=1000
         Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or sparse X), one per
+        loop on all features, or, for working sets (wide or large X), one per
         full pass plus each restricted iteration's share of a pass, so that it
         means about the work of as many scikit-learn epochs.
 

@@ -130,7 +130,7 @@ class ElasticNet(_Penalised, BaseEstimator):
     precompute : 'auto', bool or array-like, default='auto'
         Whether to solve from the Gram matrix ``X^T X``: one pass over the data,
         after which an iteration costs ``n_features**2`` instead of
-        ``n_samples * n_features``. 'auto' uses it for dense ``X`` with
+        ``n_samples * n_features``. 'auto' uses it for ``X`` (dense or sparse) with
         ``n_samples >= n_features`` when that is cheap (at most 64 features,
         or ``n_samples * n_features**2 <= 5e8``), and otherwise
         working sets: the lasso is solved on the few features that can be
@@ -145,7 +145,7 @@ class ElasticNet(_Penalised, BaseEstimator):
 
     max_iter : int, default=1000
         Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or sparse X), one per
+        loop on all features, or, for working sets (wide or large X), one per
         full pass plus each restricted iteration's share of a pass, so that it
         means about the work of as many scikit-learn epochs.
 
@@ -353,7 +353,7 @@ class Lasso(ElasticNet):
     precompute : 'auto', bool or array-like, default='auto'
         Whether to solve from the Gram matrix ``X^T X``: one pass over the data,
         after which an iteration costs ``n_features**2`` instead of
-        ``n_samples * n_features``. 'auto' uses it for dense ``X`` with
+        ``n_samples * n_features``. 'auto' uses it for ``X`` (dense or sparse) with
         ``n_samples >= n_features`` when that is cheap (at most 64 features,
         or ``n_samples * n_features**2 <= 5e8``), and otherwise
         working sets: the lasso is solved on the few features that can be
@@ -368,7 +368,7 @@ class Lasso(ElasticNet):
 
     max_iter : int, default=1000
         Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or sparse X), one per
+        loop on all features, or, for working sets (wide or large X), one per
         full pass plus each restricted iteration's share of a pass, so that it
         means about the work of as many scikit-learn epochs.
 

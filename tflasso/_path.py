@@ -171,13 +171,13 @@ def enet_path(
 
     precompute : 'auto' or bool, default='auto'
         Whether to solve from the Gram matrix ``X^T X``. 'auto' uses it for
-        dense ``X`` with ``n_samples >= n_features`` (at most 4096 features)
+        ``X`` (dense or sparse) with ``n_samples >= n_features`` (at most 4096 features)
         when one Gram matrix shared by the whole path is cheap (see
         :class:`Lasso`); otherwise the path iterates on ``X``.
 
     max_iter : int, default=1000
         Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or sparse X), one per
+        loop on all features, or, for working sets (wide or large X), one per
         full pass plus each restricted iteration's share of a pass, so that it
         means about the work of as many scikit-learn epochs.
 
@@ -355,13 +355,13 @@ def lasso_path(
 
     precompute : 'auto' or bool, default='auto'
         Whether to solve from the Gram matrix ``X^T X``. 'auto' uses it for
-        dense ``X`` with ``n_samples >= n_features`` (at most 4096 features)
+        ``X`` (dense or sparse) with ``n_samples >= n_features`` (at most 4096 features)
         when one Gram matrix shared by the whole path is cheap (see
         :class:`Lasso`); otherwise the path iterates on ``X``.
 
     max_iter : int, default=1000
         Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or sparse X), one per
+        loop on all features, or, for working sets (wide or large X), one per
         full pass plus each restricted iteration's share of a pass, so that it
         means about the work of as many scikit-learn epochs.
 
