@@ -60,6 +60,10 @@ fits = {
     "one_empty_shard": lambda: tflasso.Lasso(alpha=0.3, **TIGHT).fit(
         chunks(*shard_data(0, 1)[:2], to=columns) if index == 0 else iter([])
     ),
+    # Worker 1 streams one batch of no rows.
+    "zero_row_batch": lambda: tflasso.Lasso(alpha=0.3, **TIGHT).fit(
+        iter([shard_data(0, 1)[:2]] if index == 0 else [(X[:0], y[:0])])
+    ),
     "lasso_cv": lambda: tflasso.LassoCV(cv=4).fit(chunks(X, y, sw, size=9)),
     "multi_task": lambda: tflasso.MultiTaskLasso(alpha=0.3, **TIGHT).fit(
         chunks(X, np.column_stack([y, X[:, 0] - y]))
