@@ -64,6 +64,12 @@ fits = {
     "zero_row_batch": lambda: tflasso.Lasso(alpha=0.3, **TIGHT).fit(
         iter([shard_data(0, 1)[:2]] if index == 0 else [(X[:0], y[:0])])
     ),
+    # strategy.distribute_datasets_from_function: tf.distribute shards, replicas' batches.
+    "from_function": lambda: tflasso.Lasso(alpha=0.3, **TIGHT).fit(
+        strategy.distribute_datasets_from_function(lambda context: tf.data.Dataset
+            .from_tensor_slices(shard_data(0, 1)[:2])
+            .shard(context.num_input_pipelines, context.input_pipeline_id).batch(16))
+    ),
     "lasso_cv": lambda: tflasso.LassoCV(cv=4).fit(chunks(X, y, sw, size=9)),
     "multi_task": lambda: tflasso.MultiTaskLasso(alpha=0.3, **TIGHT).fit(
         chunks(X, np.column_stack([y, X[:, 0] - y]))

@@ -104,6 +104,7 @@ def workers(tmp_path_factory):
          sparse.csr_matrix),
         ("one_empty_shard", tflasso.Lasso, {}, False, np.asarray),
         ("zero_row_batch", tflasso.Lasso, {}, False, np.asarray),
+        ("from_function", tflasso.Lasso, {}, False, np.asarray),
     ],
 )
 def test_two_workers_equal_the_one_process_fit(workers, name, estimator, params, weighted,
