@@ -67,9 +67,8 @@ def _local(value):
 # DataFrame batches' column names, or None.
 Streamed = namedtuple("Streamed", "moments shift dtype n_rows y_1d folds fold_rows names")
 
-# What one process read: ``folds`` holds None for a fold without rows, ``width``
-# is ``(n_features, n_targets, y.ndim)`` (None before any batch), ``shift`` None
-# before any row.
+# What one process read: ``width`` is ``(n_features, n_targets, y.ndim)``; with no
+# batch at all it is None and ``folds`` are None; ``shift`` is None with no row.
 Local = namedtuple("Local", "folds fold_rows shift width dtype n_rows names")
 
 
