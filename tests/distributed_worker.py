@@ -60,6 +60,16 @@ fits = {
     "one_empty_shard": lambda: tflasso.Lasso(alpha=0.3, **TIGHT).fit(
         chunks(*shard_data(0, 1)[:2], to=columns) if index == 0 else iter([])
     ),
+    # Worker 1 streams one batch of no rows.
+    "zero_row_batch": lambda: tflasso.Lasso(alpha=0.3, **TIGHT).fit(
+        iter([shard_data(0, 1)[:2]] if index == 0 else [(X[:0], y[:0])])
+    ),
+    # strategy.distribute_datasets_from_function: tf.distribute shards, replicas' batches.
+    "from_function": lambda: tflasso.Lasso(alpha=0.3, **TIGHT).fit(
+        strategy.distribute_datasets_from_function(lambda context: tf.data.Dataset
+            .from_tensor_slices(shard_data(0, 1)[:2])
+            .shard(context.num_input_pipelines, context.input_pipeline_id).batch(16))
+    ),
     "lasso_cv": lambda: tflasso.LassoCV(cv=4, **TIGHT).fit(chunks(X, y, sw, size=9)),
     "multi_task": lambda: tflasso.MultiTaskLasso(alpha=0.3, **TIGHT).fit(
         chunks(X, np.column_stack([y, X[:, 0] - y]))
@@ -67,6 +77,8 @@ fits = {
     # Worker 1's shard has a NaN: every worker raises (none waits in a collective).
     "error": lambda: tflasso.Lasso().fit(chunks(bad if index == 1 else X, y)),
     "statistics": lambda: stream_moments(chunks(X, y, sw), n_folds=4),
+    # Worker 1's batches have a feature fewer: every worker raises.
+    "widths": lambda: tflasso.Lasso().fit(chunks(X[:, : 7 - index], y)),
 }
 results = {}
 with strategy.scope():

@@ -103,6 +103,8 @@ def workers(tmp_path_factory):
         ("sparse_no_intercept", tflasso.Lasso, {"fit_intercept": False}, False,
          sparse.csr_matrix),
         ("one_empty_shard", tflasso.Lasso, {}, False, np.asarray),
+        ("zero_row_batch", tflasso.Lasso, {}, False, np.asarray),
+        ("from_function", tflasso.Lasso, {}, False, np.asarray),
     ],
 )
 def test_two_workers_equal_the_one_process_fit(workers, name, estimator, params, weighted,
@@ -167,3 +169,18 @@ def test_every_row_counts_once(workers):
 def test_a_failing_worker_stops_every_worker(workers):
     assert "Batch 0: X contains NaN" in workers[1]["error"]
     assert "The stream of 1 of the 2 workers failed" in workers[0]["error"]
+    for result in workers[:2]:
+        assert "different numbers of features" in result["widths"]
+
+
+def test_other_strategies_are_refused():
+    import tensorflow as tf
+
+    X, y, _, _ = shard_data(0, 1)
+    with tf.distribute.experimental.CentralStorageStrategy().scope():
+        with pytest.raises(ValueError, match="MirroredStrategy or MultiWorkerMirroredStrategy"):
+            tflasso.Lasso().fit(iter([(X, y)]))
+    with tf.distribute.OneDeviceStrategy("/cpu:0").scope():  # one process, one device
+        direct = tflasso.Lasso(alpha=0.3, **TIGHT).fit(X, y)
+        _assert_same_fit(tflasso.Lasso(alpha=0.3, **TIGHT).fit(iter([(X, y)])), direct,
+                         X, y, 0.3, 1.0)

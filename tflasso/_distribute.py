@@ -90,7 +90,8 @@ def combine(strategy, read, n_folds, centre):
         folds, shift = [Moments.zeros(p, k) for _ in range(n_folds)], (np.zeros(p), np.zeros(k))
         fold_rows = np.zeros(n_folds)
     else:  # replaced in place below: one copy of a fold's moments at a time
-        folds, shift, fold_rows = local.folds, local.shift, local.fold_rows.astype(float)
+        folds, fold_rows = local.folds, local.fold_rows.astype(float)
+        shift = local.shift or (np.zeros(p), np.zeros(k))  # None: batches without rows
         del local
     if centre:
         shift = _common_shift(strategy, shift, folds)

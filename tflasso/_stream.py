@@ -10,6 +10,7 @@ in-memory :class:`~tflasso._problem.Problem` would in the Gram form.
 from collections import namedtuple
 
 import numpy as np
+import tensorflow as tf
 from scipy import sparse
 
 from . import _distribute, _strategies
@@ -43,12 +44,22 @@ def _batches(source):
                 f"Batch {index} of the stream must be (X, y) or (X, y, sample_weight); "
                 f"got {type(batch).__name__}."
             )
-        X, y = batch[0], batch[1]
+        X, y = _local(batch[0]), _local(batch[1])
         names = _names(X)
         X = X.toarray() if sparse.issparse(X) else np.asarray(X)
         y = np.asarray(y)
-        sw = None if len(batch) == 2 or batch[2] is None else np.asarray(batch[2], np.float64)
+        sw = None if len(batch) == 2 or batch[2] is None else np.asarray(
+            _local(batch[2]), np.float64)
         yield index, X, y, sw, names
+
+
+def _local(value):
+    """A batch's item; a per-replica one (of a distributed dataset, under a strategy
+    with several devices here) as its local replicas' rows, stacked."""
+    if not isinstance(value, tf.distribute.DistributedValues):
+        return value
+    parts = tf.distribute.get_strategy().experimental_local_results(value)
+    return np.concatenate([np.asarray(part) for part in parts])
 
 
 # ``folds``: the moments of the rows at positions ``f, f + n_folds, ...`` (one
@@ -56,9 +67,8 @@ def _batches(source):
 # DataFrame batches' column names, or None.
 Streamed = namedtuple("Streamed", "moments shift dtype n_rows y_1d folds fold_rows names")
 
-# What one process read: ``folds`` holds None for a fold without rows, ``width``
-# is ``(n_features, n_targets, y.ndim)`` (None before any batch), ``shift`` None
-# before any row.
+# What one process read: ``width`` is ``(n_features, n_targets, y.ndim)``; with no
+# batch at all it is None and ``folds`` are None; ``shift`` is None with no row.
 Local = namedtuple("Local", "folds fold_rows shift width dtype n_rows names")
 
 
