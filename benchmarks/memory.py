@@ -5,6 +5,7 @@ From the repository root::
     python benchmarks/memory.py                 # 200,000 x 200 float64
     python benchmarks/memory.py --n 50000       # smaller
     python benchmarks/memory.py --family        # LassoCV, lasso_path, sparse X
+    python benchmarks/memory.py --family --only dense "Lasso, sparse"
 
 ``--family`` measures issue 11's cases, each fitted twice in its process
 (the second fit is measured, so no compilation is counted), beside
@@ -136,9 +137,11 @@ def family_child(library, estimator, data):
                       "peak": _status("VmHWM"), "seconds": seconds}))
 
 
-def family(out):
+def family(out, only=None):
     rows = []
     for label, library, estimator, data in FAMILY:
+        if only and not any(word in label for word in only):
+            continue
         code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); import memory; "
                 f"memory.family_child({library!r}, {estimator!r}, {data!r})")
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -223,9 +226,11 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=HERE / "results_memory.md")
     parser.add_argument("--family", action="store_true",
                         help="issue 11's cases: LassoCV, lasso_path, sparse X")
+    parser.add_argument("--only", nargs="+", metavar="TEXT",
+                        help="with --family, the cases whose label contains one of these")
     args = parser.parse_args(argv)
     if args.family:
-        return family(HERE / "results_memory_family.md")
+        return family(HERE / "results_memory_family.md", args.only)
     rows = [measure(args.n, args.p, case) for case in CASES]
     text = table(args.n, args.p, rows)
     print(text)

@@ -64,6 +64,7 @@ def benchmarks(source, target):
 # The reports shown after the main one, and their titles
 # (for a report that starts without one).
 SECTIONS = {"results_cv.md": "LassoCV", "results_memory.md": "Memory",
+            "results_memory_family.md": "Memory of cross-validation, paths and sparse fits",
             "results_stream.md": "Streaming"}
 
 
