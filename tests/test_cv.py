@@ -208,3 +208,26 @@ def test_lasso_cv_selection_is_sklearns_and_sparse_y_is_refused():
         LassoCV(selection="1se").fit(X, y)
     with pytest.raises(TypeError, match="Sparse data was passed"):
         LassoCV(alphas=5).fit(X, sparse.csr_matrix(y[:, None]))
+
+
+@pytest.mark.parametrize("sample_weight", [False, True])
+def test_lasso_cv_fold_by_fold_matches_sklearn(monkeypatch, diabetes, sample_weight):
+    # Past _CV_BATCH_BYTES of Gram matrices, the full data and then each fold
+    # are solved one at a time, each fold's moments made when it is solved.
+    from tflasso import _strategies
+
+    monkeypatch.setattr(_strategies, "_CV_BATCH_BYTES", 0)
+    X, y = diabetes
+    sw = np.random.default_rng(3).uniform(0.5, 2, len(y)) if sample_weight else None
+    _assert_agree(*_fit_both(X, y, sample_weight=sw))
+    # ElasticNetCV's grid per l1_ratio, on folds that do not partition the rows.
+    from sklearn.linear_model import ElasticNetCV as SklearnElasticNetCV
+
+    from tflasso import ElasticNetCV
+
+    params = {**PARAMS, "cv": ShuffleSplit(3, test_size=0.3, random_state=0),
+              "l1_ratio": [0.5, 0.9]}
+    ours = ElasticNetCV(**params).fit(X, y, sample_weight=sw)
+    theirs = SklearnElasticNetCV(**params).fit(X, y, sample_weight=sw)
+    assert ours.l1_ratio_ == theirs.l1_ratio_
+    _assert_agree(ours, theirs)

@@ -240,11 +240,14 @@ def _violations(gram, xty, w, alphas, l1_ratio, factor, positive, free):
     return np.any(duals > alphas * l1_ratio * (1 + 1e-12), axis=2)
 
 
-def fold_moments(X, Y, sw, folds, fit_intercept):
+def fold_moments(X, Y, sw, folds, fit_intercept, lazy=False):
     """Moments of the full data and of each training and test fold.
 
     About the full data's weighted means: the folds' own means are close to
-    them, so centring each fold loses no precision.
+    them, so centring each fold loses no precision. The training folds are a
+    generator; with ``lazy``, the test folds too (their moments computed
+    when their training fold's are, and the full data's in a pass of its
+    own), so that one fold's p x p moments exist at a time.
     """
     n = X.shape[0]
     x_shift, y_shift = (
@@ -259,14 +262,18 @@ def fold_moments(X, Y, sw, folds, fit_intercept):
         counts = np.bincount(np.concatenate(parts), minlength=n)
         return len(counts) == n and bool(np.all(counts == 1))
 
-    tests = [of(test) for _, test in folds]
-    full = sum(tests[1:], tests[0]) if partition([t for _, t in folds]) else of(np.arange(n))
-    # A generator: one training fold's p x p moments exist at a time.
-    trains = (
-        full - tested if partition([train, test]) else of(train)
+    if lazy:
+        full = of(np.arange(n))
+        tests = (of(test) for _, test in folds)
+    else:
+        tests = [of(test) for _, test in folds]
+        partitioned = partition([test for _, test in folds])
+        full = sum(tests[1:], tests[0]) if partitioned else of(np.arange(n))
+    pairs = (
+        (full - tested if partition([train, test]) else of(train), tested)
         for (train, test), tested in zip(folds, tests)
     )
-    return full, trains, tests, x_shift, y_shift
+    return full, pairs, x_shift, y_shift
 
 
 def cross_validate(X, Y, sw, folds, alphas, l1_ratios, factor, positive, eps, tol,
@@ -310,10 +317,11 @@ def cross_validate(X, Y, sw, folds, alphas, l1_ratios, factor, positive, eps, to
 def _cross_validate_gram(X, Y, sw, folds, alphas, l1_ratios, factor, positive, eps,
                          tol, max_iter, fit_intercept):
     """The training folds and the full data as one batch of Gram problems."""
-    full, trains, tests, x_shift, y_shift = fold_moments(X, Y, sw, folds, fit_intercept)
     counts = np.array([len(train) for train, _ in folds] + [X.shape[0]], float)
+    lazy = len(counts) * 8 * X.shape[1] ** 2 > _CV_BATCH_BYTES  # as cross_validate_moments
+    full, pairs, x_shift, y_shift = fold_moments(X, Y, sw, folds, fit_intercept, lazy)
     grids, mse, (w, gap, n_iter, x_mean, y_mean) = cross_validate_moments(
-        full, trains, tests, counts, alphas, l1_ratios, factor, positive, eps, tol,
+        full, pairs, counts, alphas, l1_ratios, factor, positive, eps, tol,
         max_iter, fit_intercept,
     )
     return grids, mse, (w, gap, n_iter, x_shift + x_mean, y_shift + y_mean)
@@ -331,34 +339,73 @@ def _centred_batch(moments, size, fit_intercept):
     return batch
 
 
-def cross_validate_moments(full, trains, tests, counts, alphas, l1_ratios, factor,
-                           positive, eps, tol, max_iter, fit_intercept, xla=True):
+# The (folds + 1) Gram problems of a cross-validation are solved as one batch
+# while their p x p matrices take at most this many bytes, else one at a time:
+# LassoCV(cv=5) on 5,000 x 4,000 held six 128 MB matrices, their scaled copy and
+# the test folds' moments at once, a peak of +2.3 GB (15x X).
+_CV_BATCH_BYTES = 2**27
+
+
+def cross_validate_moments(full, folds, counts, alphas, l1_ratios, factor, positive,
+                           eps, tol, max_iter, fit_intercept, xla=True):
     """Cross-validation from the folds' :class:`~tflasso._design.Moments`.
 
-    ``trains`` is iterated once (a generator keeps one fold's moments at a
-    time); ``counts`` are the training folds' and the full data's numbers of
-    rows. Returns the grids, the validation errors and the full data's fits
-    with its means about the moments' shift: ``(W, gap, n_iter, x_mean, y_mean)``.
+    ``folds`` yields each fold's ``(train, test)`` moments and is iterated
+    once; ``counts`` are the training folds' and the full data's numbers of
+    rows. While their Gram matrices take at most ``_CV_BATCH_BYTES``, the
+    training folds and the full data are one batch of Gram problems; beyond,
+    the full data's problem and then each fold's are solved one at a time (a
+    generator of folds then keeps one fold's moments at a time). Returns the
+    grids, the validation errors and the full data's fits with its means about
+    the moments' shift: ``(W, gap, n_iter, x_mean, y_mean)``.
     """
-    gram, xty, yy, x_mean, y_mean = _centred_batch(
-        itertools.chain(trains, [full]), len(counts), fit_intercept
-    )
+    p = full.xx.shape[0]
+    options = (l1_ratios, factor, positive, eps, tol, max_iter, fit_intercept, xla)
+    if len(counts) * 8 * p * p <= _CV_BATCH_BYTES:
+        trains, tests = zip(*folds)
+        grids, mse, fits, gaps = _solve_moments([*trains, full], tests, counts, alphas,
+                                                *options)
+    else:
+        grids, _, fits, gaps = _solve_moments([full], [], counts[-1:], alphas, *options)
+        mse = []
+        for f, (train, test) in enumerate(folds):
+            _, fold_mse, _, fold_gaps = _solve_moments([train], [test], counts[f : f + 1],
+                                                       grids, *options)
+            mse.append(fold_mse)
+            gaps += fold_gaps
+        mse = np.concatenate(mse, axis=2)
+    warn_unconverged(*(np.concatenate([np.ravel(g) for g in v]) for v in zip(*gaps)),
+                     max_iter)
+    w, gap, n_iter, x_mean, y_mean = fits
+    return grids, mse, (w, gap, n_iter, x_mean, y_mean)
+
+
+def _solve_moments(moments, tests, counts, alphas, l1_ratios, factor, positive, eps,
+                   tol, max_iter, fit_intercept, xla):
+    """One batch of :func:`cross_validate_moments`: the Gram problems of
+    ``moments`` (the full data's last), the errors on ``tests`` of the first
+    ones, the last problem's fits and every ``(gap, tolerance)``.
+
+    ``alphas``: an int (the automatic grid of the last problem, the full
+    data), one grid for every l1_ratio, or one grid per l1_ratio (L, A).
+    """
+    gram, xty, yy, x_mean, y_mean = _centred_batch(moments, len(moments), fit_intercept)
     xty = xty[:, :, None, :]  # (B, p, 1, T)
     yy = yy.sum(axis=1, keepdims=True)  # (B, 1)
-    free = _free_of_gram(gram[-1:], xty[-1:], factor)
-    grids, mse, fits = [], [], []
-    for ratio in l1_ratios:
-        grid = alphas
+    free = _free_of_gram(gram[-1:], xty[-1:], factor) if np.ndim(alphas) == 0 else None
+    grids, mse, fits, gaps = [], [], [], []
+    for i, ratio in enumerate(l1_ratios):
+        grid = alphas[i] if np.ndim(alphas) == 2 else alphas
         if np.ndim(alphas) == 0:
             grid = _grid(xty[-1], factor, ratio, int(alphas), eps, free, positive)
         w, gap, n_iter = gram_path(gram, xty, yy, counts, grid, ratio, factor,
                                    positive, tol * yy, max_iter, xla=xla)
-        warn_unconverged(gap, tol * yy, max_iter)
-        mse.append(np.column_stack([
+        gaps.append((gap, np.broadcast_to(tol * yy, gap.shape)))
+        mse.append(np.zeros((len(grid), 0)) if not tests else np.column_stack([
             test.mse(w[f], y_mean[f] - np.einsum("j,jat->at", x_mean[f], w[f]))
             for f, test in enumerate(tests)
         ]))
         grids.append(grid)
         fits.append((w[-1], gap[-1], n_iter[-1]))
     w, gap, n_iter = (np.array(v) for v in zip(*fits))
-    return np.array(grids), np.array(mse), (w, gap, n_iter, x_mean[-1], y_mean[-1])
+    return np.array(grids), np.array(mse), (w, gap, n_iter, x_mean[-1], y_mean[-1]), gaps

@@ -277,11 +277,11 @@ def cross_validate(streamed, alphas, l1_ratios, factor, positive, eps, tol, max_
     cross-validation solves it (see :func:`tflasso._strategies.cross_validate`).
     """
     full = streamed.moments
-    trains = [full - test for test in streamed.folds]
+    trains = (full - test for test in streamed.folds)  # one at a time
     counts = np.append(streamed.n_rows - streamed.fold_rows, streamed.n_rows).astype(float)
     grids, mse, (w, gap, n_iter, x_mean, y_mean) = _strategies.cross_validate_moments(
-        full, trains, streamed.folds, counts, alphas, l1_ratios, factor, positive, eps,
-        tol, max_iter, fit_intercept, xla=StreamProblem.xla,
+        full, zip(trains, streamed.folds), counts, alphas, l1_ratios, factor, positive,
+        eps, tol, max_iter, fit_intercept, xla=StreamProblem.xla,
     )
     x_shift, y_shift = streamed.shift
     return grids, mse, (w, gap, n_iter, x_shift + x_mean, y_shift + y_mean)
