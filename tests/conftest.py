@@ -35,3 +35,7 @@ def diabetes():
 
     X, y = load_diabetes(return_X_y=True)
     return StandardScaler().fit_transform(X), y
+
+# A worker script that test_distribute.py runs in subprocesses under TF_CONFIG:
+# importing it (as --doctest-modules would) starts a multi-worker strategy.
+collect_ignore = ["distributed_worker.py"]
