@@ -318,7 +318,7 @@ def _cross_validate_gram(X, Y, sw, folds, alphas, l1_ratios, factor, positive, e
                          tol, max_iter, fit_intercept):
     """The training folds and the full data as one batch of Gram problems."""
     counts = np.array([len(train) for train, _ in folds] + [X.shape[0]], float)
-    lazy = len(counts) * 8 * X.shape[1] ** 2 > _CV_BATCH_BYTES  # as cross_validate_moments
+    lazy = not _one_batch(len(counts), X.shape[1])  # one fold at a time: make them so
     full, pairs, x_shift, y_shift = fold_moments(X, Y, sw, folds, fit_intercept, lazy)
     grids, mse, (w, gap, n_iter, x_mean, y_mean) = cross_validate_moments(
         full, pairs, counts, alphas, l1_ratios, factor, positive, eps, tol,
@@ -346,6 +346,11 @@ def _centred_batch(moments, size, fit_intercept):
 _CV_BATCH_BYTES = 2**27
 
 
+def _one_batch(n_problems, p):
+    """Whether cross-validation's ``n_problems`` Gram problems form one batch."""
+    return n_problems * 8 * p * p <= _CV_BATCH_BYTES
+
+
 def cross_validate_moments(full, folds, counts, alphas, l1_ratios, factor, positive,
                            eps, tol, max_iter, fit_intercept, xla=True):
     """Cross-validation from the folds' :class:`~tflasso._design.Moments`.
@@ -359,9 +364,8 @@ def cross_validate_moments(full, folds, counts, alphas, l1_ratios, factor, posit
     grids, the validation errors and the full data's fits with its means about
     the moments' shift: ``(W, gap, n_iter, x_mean, y_mean)``.
     """
-    p = full.xx.shape[0]
     options = (l1_ratios, factor, positive, eps, tol, max_iter, fit_intercept, xla)
-    if len(counts) * 8 * p * p <= _CV_BATCH_BYTES:
+    if _one_batch(len(counts), full.xx.shape[0]):
         trains, tests = zip(*folds)
         grids, mse, fits, gaps = _solve_moments([*trains, full], tests, counts, alphas,
                                                 *options)
@@ -376,8 +380,7 @@ def cross_validate_moments(full, folds, counts, alphas, l1_ratios, factor, posit
         mse = np.concatenate(mse, axis=2)
     warn_unconverged(*(np.concatenate([np.ravel(g) for g in v]) for v in zip(*gaps)),
                      max_iter)
-    w, gap, n_iter, x_mean, y_mean = fits
-    return grids, mse, (w, gap, n_iter, x_mean, y_mean)
+    return grids, mse, fits
 
 
 def _solve_moments(moments, tests, counts, alphas, l1_ratios, factor, positive, eps,
