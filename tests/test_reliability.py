@@ -163,6 +163,33 @@ def test_positive_scalar_sample_weight_is_ignored():
     np.testing.assert_array_equal(weighted.coef_, plain.coef_)
 
 
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "sparse"])
+def test_squares_check_bound_is_largest_entry_whatever_the_sum(layout):
+    # The check's fast path looks at the sum of all squares; the bound it
+    # enforces is still on the largest entry, sqrt(max / n): 4 rows of 300
+    # entries of 1e153 sum past float64's max (1.2e309) yet square safely
+    # in any column (4e306), where one entry of 1e154 does not (4e308).
+    from tflasso._validation import check_squares_finite
+
+    def shaped(X):
+        if layout == "sparse":
+            return sparse.csr_matrix(X)
+        if layout == "strided":
+            return np.repeat(X, 2, axis=1)[:, ::2]
+        return np.asarray(X, order=layout)
+
+    n = 4
+    assert np.sqrt(np.finfo(np.float64).max / n) < 1e154
+    X = np.full((n, 300), 1e153)
+    check_squares_finite(shaped(X), "X")  # no error
+    X[2, 7] = 1e154
+    with pytest.raises(ValueError, match="values too large to square"):
+        check_squares_finite(shaped(X), "X")
+    X[2, 7] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        check_squares_finite(shaped(X), "X")
+
 # --- iterates that overflow -------------------------------------------------
 
 _FORMS = {"gram": {"precompute": True}, "operator": {"precompute": False},

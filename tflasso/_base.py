@@ -30,10 +30,10 @@ def check_inputs(estimator, X, y, sample_weight, multi_output, weight_dtype=None
     reject_sparse_y(y)
     X, y = validate_data(
         estimator, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
-        multi_output=multi_output, y_numeric=True,
-    )
+        multi_output=multi_output, y_numeric=True, ensure_all_finite=False,
+    )  # (y's finiteness is still checked: scikit-learn always checks y)
     y = np.asarray(y, dtype=X.dtype)
-    check_squares_finite(X, "X")
+    check_squares_finite(X, "X", estimator_name=type(estimator).__name__)
     check_squares_finite(y, "y")
     sample_weight = check_sample_weight(sample_weight, X, weight_dtype or X.dtype)
     return X, (y[:, None] if y.ndim == 1 else y), sample_weight, y.ndim == 1

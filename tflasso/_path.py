@@ -259,11 +259,12 @@ def enet_path(
         problem, tasks = _stream_problem(X, y, precompute)
         form = "gram"
     else:
-        X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
+        X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
+                        ensure_all_finite=False)
         y = check_array(y.toarray() if sparse.issparse(y) else y, ensure_2d=False,
                         dtype=X.dtype)
         check_consistent_length(X, y)
-        check_squares_finite(X, "X")
+        check_squares_finite(X, "X", input_name="")
         check_squares_finite(y, "y")
         tasks = y.ndim == 2 and y.shape[1] > 1
         if not isinstance(precompute, (str, bool)):

@@ -6,7 +6,7 @@ from numbers import Real
 import numpy as np
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import _check_sample_weight, check_array
+from sklearn.utils.validation import _check_sample_weight, assert_all_finite, check_array
 
 
 def reject_sparse_y(y):
@@ -15,17 +15,38 @@ def reject_sparse_y(y):
         check_array(y, accept_sparse=False, ensure_2d=False)
 
 
-def check_squares_finite(array, name):
-    """Raise if a sum of ``n_samples`` squared entries overflows the dtype.
+def check_squares_finite(array, name, input_name=None, estimator_name=None):
+    """scikit-learn's finiteness check, and ours: no sum of ``n_samples``
+    squared entries overflows the dtype.
 
     Every solver forms such sums (the Gram matrix, the residual norm); past
-    this point they turn to inf and the fit to NaN or to silent zeros.
+    this point they turn to inf and the fit to NaN or to silent zeros. A NaN
+    or an infinity raises scikit-learn's own error (``input_name`` and
+    ``estimator_name`` as its ``check_array`` takes them), so the callers
+    ask ``check_array`` not to look.
+
+    One BLAS pass in the usual case: if the sum of all squared entries is
+    below ``max / n_samples``, every entry is finite and below the bound
+    ``sqrt(max / n_samples)``; only otherwise are the entries looked at one
+    by one. (On 10,000 x 1,000 float64: the dot product 2.5 ms, where
+    scikit-learn's check, a sum, costs 10 ms and a max and a min 13 ms: a
+    fifth of a working-set fit at 0.1 alpha_max.)
     """
     values = array.data if sparse.issparse(array) else array
     if values.size == 0:
         return
+    bound = np.finfo(array.dtype).max / array.shape[0]
+    if values.flags.c_contiguous or values.flags.f_contiguous:
+        flat = values.ravel(order="K")  # a view
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.dot(flat, flat) < bound:
+                return
+    assert_all_finite(
+        array, allow_nan=False, input_name=name if input_name is None else input_name,
+        estimator_name=estimator_name,
+    )
     largest = max(abs(float(values.max())), abs(float(values.min())))  # no copy
-    if not largest < np.sqrt(np.finfo(array.dtype).max / array.shape[0]):
+    if not largest < np.sqrt(bound):
         raise ValueError(
             f"Input {name} contains values too large to square in "
             f"{array.dtype} (largest magnitude {largest:.3g}); rescale it, for "
