@@ -15,7 +15,8 @@ from sklearn.preprocessing import StandardScaler
 
 # Seeds, one per generated dataset.
 SEEDS = {"dense": 0, "tall": 1, "wide": 2, "sparse": 3, "spectra": 4, "fingerprints": 5,
-         "tfidf": 6}
+         "tfidf": 6, "wide100": 7, "wide300": 8, "wide50": 9, "spectra200": 10,
+         "spectra1k": 11, "fingerprints200": 12}
 
 # Rows per block when generating or reducing large dense arrays.
 _BLOCK_ROWS = 8192
@@ -102,6 +103,14 @@ GENERATORS = {
     "spectra": functools.partial(_spectra, 300, 2_000, SEEDS["spectra"]),
     "fingerprints": functools.partial(_fingerprints, 1_000, 4_000, 0.1, SEEDS["fingerprints"]),
     "tfidf": functools.partial(_tfidf, 40_000, 40_000, 1e-3, SEEDS["tfidf"]),
+    # Issue 11's shapes (FAMILY), timed by bench_family.py, not by run.py.
+    "wide100": functools.partial(_gaussian, 100, 5_000, 10, SEEDS["wide100"]),
+    "wide300": functools.partial(_gaussian, 300, 2_000, 20, SEEDS["wide300"]),
+    "wide50": functools.partial(_gaussian, 50, 100_000, 5, SEEDS["wide50"]),
+    "spectra200": functools.partial(_spectra, 200, 100, SEEDS["spectra200"]),
+    "spectra1k": functools.partial(_spectra, 200, 1_000, SEEDS["spectra1k"]),
+    "fingerprints200": functools.partial(_fingerprints, 200, 1_000, 0.1,
+                                         SEEDS["fingerprints200"]),
 }
 
 DESCRIPTIONS = {
@@ -113,7 +122,16 @@ DESCRIPTIONS = {
     "spectra": "spectra 300 x 2,000, non-negative, neighbours correlated > 0.99, 10 true nonzeros",
     "fingerprints": "fingerprints 1,000 x 4,000, binary, density 0.1, 20 true nonzeros",
     "tfidf": "tf-idf-like CSR 40,000 x 40,000, density 1e-3, values in [0, 1), 100 true nonzeros",
+    "wide100": "wide 100 x 5,000, 10 true nonzeros",
+    "wide300": "wide 300 x 2,000, 20 true nonzeros",
+    "wide50": "wide 50 x 100,000, 5 true nonzeros",
+    "spectra200": "spectra 200 x 100, non-negative, smooth",
+    "spectra1k": "spectra 200 x 1,000, non-negative, smooth",
+    "fingerprints200": "fingerprints 200 x 1,000, binary, density 0.1",
 }
+
+FAMILY = ("wide100", "wide300", "wide50", "spectra200", "spectra1k", "fingerprints200")
+"""The sets of bench_family.py only (with tfidf)."""
 
 _CACHE = {}
 

@@ -40,7 +40,7 @@ def parse(argv):
     parser.add_argument("--quick", action="store_true",
                         help="small subset with short budgets, for iterating")
     parser.add_argument("--datasets", nargs="+", choices=list(datasets.GENERATORS),
-                        default=list(datasets.GENERATORS))
+                        default=[n for n in datasets.GENERATORS if n not in datasets.FAMILY])
     parser.add_argument("--repeats", type=int, default=5, help="timed fits per solver")
     parser.add_argument("--cell-seconds", type=float, default=20.0,
                         help="stop repeating a solver once its fits took this long")
