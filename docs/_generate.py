@@ -63,7 +63,9 @@ def benchmarks(source, target):
 
 # The reports shown after the main one, and their titles
 # (for a report that starts without one).
-SECTIONS = {"results_cv.md": "LassoCV", "results_memory.md": "Memory",
+SECTIONS = {"results_cv.md": "LassoCV",
+            "results_family.md": "Wide, correlated and sparse data: fits, paths and LassoCV",
+            "results_memory.md": "Memory",
             "results_memory_family.md": "Memory of cross-validation, paths and sparse fits",
             "results_stream.md": "Streaming"}
 
