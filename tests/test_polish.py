@@ -136,11 +136,10 @@ def test_polish_step_on_singular_block_takes_min_norm_step():
     assert gap[0, 0] <= 1e-12
 
 
-def test_polish_step_stops_at_the_first_sign_change():
-    # From a point whose signs are wrong for feature 1, the sign-fixed
-    # solution crosses zero: the step ends there, with an exact zero and a
-    # lower objective, and is accepted only if certified (it is not: the
-    # support is wrong), so the proximal loop continues from the old point.
+def test_polish_step_drops_the_feature_whose_sign_changes():
+    # From a point whose sign is wrong for feature 1, the sign-fixed
+    # solution crosses zero: the step stops there, sets feature 1 to an
+    # exact zero, drops it and solves again; the objective decreases.
     rng = np.random.default_rng(7)
     X = rng.standard_normal((50, 3))
     y = X @ np.array([2.0, 0.0, -1.0]) + 0.01 * rng.standard_normal(50)
@@ -148,14 +147,18 @@ def test_polish_step_stops_at_the_first_sign_change():
     y -= y.mean()
     gram, q = X.T @ X / 50, X.T @ y / 50
     w = np.array([1.5, -0.3, -0.8])
-    new = _polish._signed_solve(gram, q[:, None], w[:, None], np.full(3, 0.05),
-                                np.zeros(3), False)[:, 0]
+    new = _polish._signed_solve(gram[None], q[None], w[None], np.full((1, 3), 0.05),
+                                np.ones((1, 3), bool), False)[0]
     assert new[1] == 0.0 and new[0] > 0 and new[2] < 0
 
     def objective(v):
         return 0.5 * v @ gram @ v - q @ v + 0.05 * np.abs(v).sum()
 
     assert objective(new) < objective(w)
+    # On the support {0, 2} it is the lasso's solution: KKT in numpy.
+    g = q - gram @ new
+    np.testing.assert_allclose(g[[0, 2]], 0.05 * np.sign(new[[0, 2]]), rtol=1e-12)
+    assert abs(g[1]) <= 0.05
 
 
 def test_polish_traces_no_program(small):

@@ -23,31 +23,45 @@ gap) is within the tolerance or lower than the current one, so every point
 returned is certified. A rank-deficient block takes the minimum-norm
 least-squares step. Each problem is polished only when ``|S|^3`` is small
 against the iterations' cost so far, and not again on the same signed
-support after a failure.
+support after a failure until its gap has fallen tenfold. A support that
+misses a feature can be solved exactly, within tol, off the solution: the
+features that then break the optimality conditions enter (at a tiny value
+along their correlation) and the support is polished again.
 
 Numpy, one problem at a time (supports are small), float64; one batched
 call of the certificate checks every candidate.
 """
 
 import numpy as np
-from scipy import linalg
 
 from . import _programs
 
-# A polish (a Cholesky factorisation, |S|^3 / 3 multiply-adds, or (|S| T)^3 / 3
-# per Newton step) is tried when it costs at most this share of the
-# iterations' time so far, or less than _FREE_SIZE^3 multiply-adds (then
-# less than a compiled call's overhead, about a millisecond).
-_COST_SHARE = 1.0
-# A multiply-add of a matrix product or factorisation costs this fraction of
-# one of a matrix-vector product (memory-bound): measured here, X^T X of a
-# 10,000 x 200 block at 26 G multiply-adds/s of CPU, a pass X v, X^T r over
-# 10,000 x 1,000 at 1.7 G/s.
+# Polishing a problem (factorisations, |S|^3 / 3 multiply-adds, of |S| T
+# unknowns with T tasks) may cost in all this share of its iterations'
+# multiply-adds so far: where it never succeeds, it adds at most a quarter
+# to a fit's work. (At 1.0, single fits with supports of 800 features,
+# fingerprints and wide at 0.01 alpha_max, took 1.6-1.9x the CPU time of
+# fits without a polish, which had converged within tol.) A factorisation
+# of at most _FREE_SIZE unknowns is always allowed: under half a millisecond
+# (a 300 x 300 Cholesky took 1.5 ms of CPU here); at 128, the multi-task CV
+# folds of 50 features x 3 tasks (scikit-learn's test_multitask_enet_and_
+# lasso_cv) were never polished and stopped within tol off the solution.
+_COST_SHARE = 0.25
+_FREE_SIZE = 192
+# A multiply-add of the products X_S^T X_S costs this fraction of one of a
+# pass over X (memory-bound): measured here, X^T X of a 10,000 x 200 block at
+# 26 G multiply-adds/s of CPU, a pass X v, X^T r over 10,000 x 1,000 at
+# 1.7 G/s.
 _BLAS3_SPEEDUP = 8
-_FREE_SIZE = 128
-# Newton steps on the rows of a multi-task support, and the Armijo constant
-# of their backtracking line search.
-_NEWTON_STEPS = 8
+# A multiply-add of a Cholesky factorisation inside a fit costs this many of
+# an iteration's: on fingerprints (1,000 x 4,000) at 0.01 alpha_max, 800 x
+# 800 factorisations took 120 ms of CPU each (1.3 G/s, against 8 G/s outside
+# a fit: TensorFlow's threads compete with BLAS's).
+_FACTOR_COST = 4
+# Solves of a one-task support (each drops a feature whose sign changed), or
+# Newton steps on the rows of a multi-task support; the Armijo constant of
+# the Newton steps' backtracking line search.
+_STEPS = 8
 _ARMIJO = 1e-4
 # Objective increase tolerated as rounding, relative to ||y||^2 / n.
 _ROUNDING = 1e-13
@@ -55,34 +69,60 @@ _ROUNDING = 1e-13
 # optimality conditions (by more than _VIOLATION relative); they enter at
 # _ENTRY times the largest coefficient, along their correlation.
 _GROW = 2
+# A signed support that failed is tried again once the gap is this many
+# times smaller.
+_RETRY = 10.0
 _VIOLATION = 1e-9
 _ENTRY = 1e-9
 
 
-class Tried:
-    """The signed supports already polished without success, per problem."""
+class Ledger:
+    """Per problem, the polish work already spent, and the signed support
+    that failed last with the gap there: a support is tried again once the
+    gap has fallen by _RETRY (Newton's steps converge from closer starts)."""
 
     def __init__(self):
         self.failed = {}
+        self.used = {}
 
-    def skip(self, key, signature):
-        return self.failed.get(key) == signature
+    def affordable(self, key, cost, spent):
+        # Small polishes always are (see _FREE_SIZE); larger ones within
+        # the share of the iterations' work, with what was spent before.
+        return affordable(cost, 0.0) or affordable(cost + self.used.get(key, 0.0), spent)
 
-    def record(self, key, signature, success):
+    def charge(self, key, cost):
+        self.used[key] = self.used.get(key, 0.0) + cost
+
+    def skip(self, key, signature, gap):
+        signed, at = self.failed.get(key, (None, 0.0))
+        return signed == signature and gap > at / _RETRY
+
+    def record(self, key, signature, gap, success):
         if success:
             self.failed.pop(key, None)
         else:
-            self.failed[key] = signature
+            self.failed[key] = (signature, gap)
 
 
 def affordable(cost, spent):
-    """Whether a polish of ``cost`` multiply-adds (matrix products and
-    factorisations) is worth trying after ``spent`` multiply-adds of
-    iterations (matrix-vector products)."""
-    return cost <= max(_COST_SHARE * _BLAS3_SPEEDUP * spent, _FREE_SIZE**3)
+    """Whether polishing work of ``cost`` multiply-adds is worth it after
+    ``spent`` multiply-adds of iterations."""
+    return cost <= max(_COST_SHARE * spent, factor_cost(_FREE_SIZE))
 
 
-def polish(gram, xty, yy, n, penalty, free, w, gap, tol, spent, tried=None,
+def factor_cost(size):
+    """The cost of one factorisation of ``size`` unknowns, in multiply-adds
+    of an iteration (see _FACTOR_COST)."""
+    return _FACTOR_COST * size**3 / 3
+
+
+def products_cost(n, k):
+    """The cost of ``X_S^T X_S`` for ``k`` columns of ``n`` rows, in
+    multiply-adds of a pass (see _BLAS3_SPEEDUP)."""
+    return n * k * k / _BLAS3_SPEEDUP
+
+
+def polish(gram, xty, yy, n, penalty, free, w, gap, tol, spent, ledger=None,
            only=None):
     """Polish each problem of a batch of Gram problems: ``(W, gap, accepted)``.
 
@@ -91,8 +131,8 @@ def polish(gram, xty, yy, n, penalty, free, w, gap, tol, spent, tried=None,
     ``free`` an :class:`~tflasso._programs.Unpenalised` or None, ``w`` (B, p,
     C, T) the current points and ``gap`` (B, C) their gaps, ``tol`` (B, C)
     absolute. ``spent`` (B, C), the multiply-adds of iterations so far,
-    sets the cost gate (see :func:`affordable`);
-    ``tried`` (a :class:`Tried`) remembers failures across calls; ``only``
+    sets the cost gate (see :func:`affordable`); a :class:`Ledger` keeps
+    the polish work and failures across calls; ``only``
     (B, C) bool restricts the problems tried. Returns the new points and
     gaps (the old ones where not accepted) and which were accepted.
     """
@@ -104,16 +144,17 @@ def polish(gram, xty, yy, n, penalty, free, w, gap, tol, spent, tried=None,
     todo = np.ones((n_sets, c), bool) if only is None else np.array(only, bool)
     for attempt in range(1 + _GROW):
         candidate, trying, signatures = _candidates(
-            gram, xty, penalty, w, entering, spent, todo, None if attempt else tried
+            gram, xty, penalty, w, gap, entering, spent, todo, ledger, attempt == 0
         )
         if not trying.any():
             break
         new_gap, corr = _gap(gram, xty, yy, n, penalty, free, candidate)
         better = trying & _improves(gram, xty, yy, penalty, w, candidate, gap, new_gap,
                                     tol)
-        if tried is not None and not attempt:
+        if ledger is not None and not attempt:
+            # A point that improved may improve again from the next start.
             for (b, k), signature in signatures.items():
-                tried.record((b, k), signature, bool(better[b, k] and new_gap[b, k] <= tol[b, k]))
+                ledger.record((b, k), signature, gap[b, k], bool(better[b, k]))
         w = np.where(better[:, None, :, None], candidate, w)
         gap = np.where(better, new_gap, gap)
         accepted |= better
@@ -127,9 +168,10 @@ def polish(gram, xty, yy, n, penalty, free, w, gap, tol, spent, tried=None,
     return w, gap, accepted
 
 
-def _candidates(gram, xty, penalty, w, entering, spent, todo, tried):
+def _candidates(gram, xty, penalty, w, gap, entering, spent, todo, ledger, first):
     """The polished points of the problems ``todo`` (B, C) whose supports
-    (with the ``entering`` rows) are affordable and not ``tried`` before."""
+    (with the ``entering`` rows) are affordable and, on a ``first`` attempt,
+    have not failed before."""
     n_sets, p, c, t = xty.shape
     factor = np.asarray(penalty.factor, np.float64)
     l1 = np.asarray(penalty.alpha) * np.asarray(penalty.l1_ratio)
@@ -137,28 +179,67 @@ def _candidates(gram, xty, penalty, w, entering, spent, todo, tried):
     unpenalised = factor == 0
     candidate = w.copy()
     trying = np.zeros((n_sets, c), bool)
-    signatures = {}
+    signatures, jobs = {}, []
     for b, k in zip(*np.nonzero(todo)):
         current = np.where(w[b, :, k] != 0, w[b, :, k], entering[b, :, k])
         support = np.flatnonzero(current.any(axis=1) | unpenalised)
         # Without an L1 part the tasks separate: one factorisation.
         size = support.size * (t if l1[k] > 0 else 1)
-        if not support.size or not affordable(size**3 / 3, spent[b, k]):
+        # (Newton's steps are counted as one: they mostly take two or three.)
+        cost = factor_cost(size)
+        ok = (affordable(cost, spent[b, k]) if ledger is None
+              else ledger.affordable((b, k), cost, spent[b, k]))
+        if not support.size or not ok:
             continue
         signature = (support.tobytes(), np.sign(current[support]).tobytes())
-        if tried is not None and tried.skip((b, k), signature):
-            continue
-        step = _signed_solve if t == 1 else _rows_newton
-        new = step(gram[b][np.ix_(support, support)], xty[b, support, k],
-                   current[support], l1[k] * factor[support],
-                   l2[k] * factor[support], penalty.positive)
+        if ledger is not None:
+            if first and ledger.skip((b, k), signature, gap[b, k]):
+                continue
+            ledger.charge((b, k), cost)
+        signatures[b, k] = signature
+        jobs.append((b, k, support, current[support]))
+    if t == 1:
+        solved = _signed_solves(gram, xty, jobs, l1[:, None] * factor, l2[:, None] * factor,
+                                penalty.positive)
+    else:
+        solved = [
+            _rows_newton(gram[b][support][:, support], xty[b, support, k], start,
+                         l1[k] * factor[support], l2[k] * factor[support])
+            for b, k, support, start in jobs
+        ]
+    for (b, k, support, _), new in zip(jobs, solved):
         if new is None:
             continue
         candidate[b, :, k] = 0.0
         candidate[b, support, k] = new
         trying[b, k] = True
-        signatures[b, k] = signature
     return candidate, trying, signatures
+
+
+def _signed_solves(gram, xty, jobs, l1, l2, positive):
+    """One task: :func:`_signed_solve` of every job ``(b, c, support,
+    start)``, batched by padded support size; ``l1``, ``l2`` (C, p)."""
+    solved = [None] * len(jobs)
+    buckets = {}
+    for i, (_, _, support, _) in enumerate(jobs):
+        buckets.setdefault(max(8, 1 << int(support.size - 1).bit_length()), []).append(i)
+    for size, members in buckets.items():
+        n = len(members)
+        matrix, rhs = np.zeros((n, size, size)), np.zeros((n, size))
+        start, weight, valid = np.zeros((n, size)), np.zeros((n, size)), np.zeros((n, size), bool)
+        for row, i in enumerate(members):
+            b, k, support, current = jobs[i]
+            m = support.size
+            matrix[row, :m, :m] = gram[b][support][:, support] + np.diag(l2[k, support])
+            rhs[row, :m] = xty[b, support, k, 0]
+            start[row, :m] = current[:, 0]
+            weight[row, :m] = l1[k, support]
+            valid[row, :m] = True
+        x = _signed_solve(matrix, rhs, start, weight, valid, positive)
+        for row, i in enumerate(members):
+            if np.all(np.isfinite(x[row])):
+                solved[i] = x[row, : jobs[i][2].size, None]
+    return solved
 
 
 def _improves(gram, xty, yy, penalty, w, candidate, gap, new_gap, tol):
@@ -189,56 +270,79 @@ def _violators(penalty, w, corr):
 
 
 def _solve(matrix, rhs):
-    """``matrix^{-1} rhs`` for a symmetric positive semi-definite ``matrix``,
-    on its unit-diagonal rescaling; minimum-norm least squares where the
-    Cholesky factorisation fails or does not solve the system."""
-    d = np.sqrt(np.diagonal(matrix).copy())
+    """``matrix^{-1} rhs`` for symmetric positive semi-definite matrices
+    (N, k, k) and right-hand sides (N, k, m), on their unit-diagonal
+    rescaling; minimum-norm least squares (an eigenvalue pseudo-inverse)
+    where a matrix is singular or its solve inaccurate."""
+    d = np.sqrt(np.diagonal(matrix, axis1=1, axis2=2).copy())
     d[~(d > 0)] = 1.0
-    scaled = matrix / np.outer(d, d)
-    d = d.reshape(-1, *[1] * (rhs.ndim - 1))
-    b = rhs / d
+    scaled = matrix / (d[:, :, None] * d[:, None, :])
+    b = rhs / d[:, :, None]
     try:
-        x = linalg.cho_solve(linalg.cho_factor(scaled, check_finite=False), b,
-                             check_finite=False)
-        residual = np.linalg.norm(scaled @ x - b)
-        if np.all(np.isfinite(x)) and residual <= 1e-10 * max(np.linalg.norm(b), 1e-300):
-            return x / d
-    except linalg.LinAlgError:
-        pass
-    x = linalg.lstsq(scaled, b, cond=1e-12, check_finite=False)[0]
-    return x / d
+        with np.errstate(all="ignore"):
+            x = np.linalg.solve(scaled, b)
+            residual = np.linalg.norm(scaled @ x - b, axis=(1, 2))
+        bad = ~(residual <= 1e-10 * np.maximum(np.linalg.norm(b, axis=(1, 2)), 1e-300))
+    except np.linalg.LinAlgError:
+        x, bad = np.zeros_like(b), np.ones(len(b), bool)
+    if bad.any():
+        values, vectors = np.linalg.eigh(scaled[bad])
+        keep = values > 1e-12 * np.max(values, axis=1, keepdims=True)
+        inverse = np.where(keep, 1 / np.where(keep, values, 1.0), 0.0)
+        x[bad] = vectors @ (inverse[:, :, None] * (np.swapaxes(vectors, 1, 2) @ b[bad]))
+    return x / d[:, :, None]
 
 
-def _signed_solve(gram, xty, w, l1, l2, positive):
-    """One task: the sign-fixed solution on the support, or the first sign
-    change along the segment to it. ``w`` (k, 1)."""
-    w = w[:, 0]
+def _signed_solve(matrix, rhs, x, l1, valid, positive):
+    """One task, feature-sign steps (as in Lee et al., 2007), for N padded
+    problems: ``matrix`` (N, k, k) is ``G_SS + alpha (1 - l1_ratio) f_S``,
+    ``rhs`` (N, k) ``q_S``, ``x`` (N, k) the start, ``l1`` (N, k) ``alpha
+    l1_ratio f_S``, ``valid`` (N, k) the entries that are not padding.
+
+    Solve for the active features with their signs fixed; where the solution
+    changes a sign, go to the first sign change along the segment (the
+    objective decreases along it), set that coordinate to zero, drop it, and
+    solve again: at most _STEPS solves.
+    """
+    n, k = x.shape
     # Coefficients held to a sign: those with an L1 part, and all of them
     # when positive (the prox keeps even unpenalised ones >= 0).
-    constrained = (l1 > 0) | positive
-    signs = np.where(positive, 1.0, np.where(l1 > 0, np.sign(w), 0.0))
-    x = _solve(gram + np.diag(l2), xty[:, 0] - l1 * signs)
-    if not np.all(np.isfinite(x)):
-        return None
-    crossed = constrained & (x * signs <= 0)
-    if crossed.any():
-        # The objective is convex along the segment and decreasing towards x:
-        # stop where the first coordinate reaches zero, and set it there.
-        steps = w[crossed] / (w[crossed] - x[crossed])
-        step = steps.min()
-        x = w + step * (x - w)
-        first = np.flatnonzero(crossed)[steps <= step]
-        x[first] = 0.0
-        x[constrained & (x * signs < 0)] = 0.0  # rounding past zero
-    return x[:, None]
+    constrained = valid & ((l1 > 0) | positive)
+    signs = np.where(positive, 1.0, np.where(l1 > 0, np.sign(x), 0.0))
+    rhs = rhs - l1 * signs
+    active, done, out = valid.copy(), np.zeros(n, bool), x.copy()
+    eye = np.eye(k)
+    for _ in range(_STEPS):
+        # Inactive (and padded) entries: identity rows, zero right-hand side.
+        restricted = np.where(active[:, :, None] & active[:, None, :], matrix, 0.0)
+        restricted += eye * ~active[:, None, :]
+        target = _solve(restricted, np.where(active, rhs, 0.0)[:, :, None])[:, :, 0]
+        crossed = active & constrained & (target * signs <= 0)
+        landed = ~done & ~crossed.any(axis=1)
+        out[landed] = target[landed]
+        done |= landed
+        if done.all():
+            break
+        drop = x - target
+        with np.errstate(all="ignore"):
+            steps = np.where(crossed, np.where(drop != 0, x / drop, 0.0), np.inf)
+        step = steps.min(axis=1, keepdims=True)
+        step[~np.isfinite(step)] = 0.0  # problems already landed
+        moving = ~done[:, None]
+        x = np.where(moving, x + step * (target - x), x)
+        x[moving & crossed & (steps <= step)] = 0.0
+        x[moving & constrained & (x * signs < 0)] = 0.0  # rounding past zero
+        active &= (x != 0) | ~constrained
+    out[~done] = x[~done]
+    return out
 
 
-def _rows_newton(gram, xty, w, l1, l2, positive):
+def _rows_newton(gram, xty, w, l1, l2):
     """Several tasks: damped Newton steps on the rows ``w`` (k, T) of the
     support, where the L2,1 penalty is smooth."""
     k, t = w.shape
     if not np.any(l1 > 0):  # ridge: a linear system, the tasks separate
-        return _solve(gram + np.diag(l2), xty)
+        return _solve((gram + np.diag(l2))[None], xty[None])[0]
     eye = np.eye(t)
 
     def value(v):
@@ -264,8 +368,8 @@ def _rows_newton(gram, xty, w, l1, l2, positive):
     v = w.copy()
     current = value(v)
     grad, norms, safe = gradient(v)
-    for _ in range(_NEWTON_STEPS):
-        direction = -_solve(hessian(v, norms, safe), grad.ravel()).reshape(k, t)
+    for _ in range(_STEPS):
+        direction = -_solve(hessian(v, norms, safe)[None], grad.reshape(1, -1, 1)).reshape(k, t)
         slope = np.sum(grad * direction)
         if not np.all(np.isfinite(direction)) or slope >= 0:
             break
@@ -317,7 +421,9 @@ def _gap(gram, xty, yy, n, penalty, free, w):
     corr = xty - gram_w
     gap, _ = _programs.certify(penalty, free, w, rr, yy - wq, corr,
                                np.asarray(n, np.float64)[:, None])
-    return gap, corr
+    # A duality gap is >= 0: at a polished point the Gram form's cancellation
+    # (||R||^2 from ||y||^2 - 2 w.q + w.G w) leaves rounding of either sign.
+    return np.maximum(gap, 0.0), corr
 
 
 def polish_design(design, y, penalty, free, w, gap, tol, spent):
@@ -334,7 +440,7 @@ def polish_design(design, y, penalty, free, w, gap, tol, spent):
     factor = np.asarray(penalty.factor, np.float64)
     support = np.flatnonzero(w.any(axis=(1, 2)) | (factor == 0))
     k = support.size
-    if not k or not affordable(n * k * k + c * (k * t) ** 3 / 3, spent):
+    if not k or not affordable(products_cost(n, k) + factor_cost(k * t), spent):
         return w, gap
     block = design.block(support)
     flat = np.asarray(y, np.float64).reshape(n, c * t)
@@ -342,19 +448,19 @@ def polish_design(design, y, penalty, free, w, gap, tol, spent):
     xty = (block.T @ flat / n).reshape(k, c, t)
     yy = np.einsum("nct,nct->c", y, y)[None] / n
     sub = penalty._replace(factor=factor[support])
-    candidate, _, tried = polish(
+    candidate, _, polished = polish(
         gram[None], xty[None], yy, np.array([float(n)]), sub,
         _programs.unpenalised_of_gram(gram[None], xty[None], sub.factor),
         w[None, support].astype(np.float64), np.full((1, c), np.inf), np.zeros((1, c)),
         np.full((1, c), spent / c),
     )
-    if not tried.any():
+    if not polished.any():
         return w, gap
     full = np.zeros((p, c, t))
     full[support] = candidate[0]
     residual = flat - block @ candidate[0].reshape(k, c * t)
     new_gap, _ = _programs.certify_residual(design, penalty, free, full, y,
                                             residual.reshape(n, c, t))
-    accepted = tried[0] & ((new_gap <= tol) | (new_gap < gap))
+    accepted = polished[0] & ((new_gap <= tol) | (new_gap < gap))
     return (np.where(accepted[None, :, None], full, w),
             np.where(accepted, new_gap, gap))

@@ -262,7 +262,9 @@ def _polished(columns, ws, w, penalty, y, n, spent):
     factor = np.asarray(penalty.factor)
     support = np.flatnonzero(w.any(axis=1) | (factor == 0))
     k, t = support.size, w.shape[1]
-    if not k or not _polish.affordable(n * k * k + (k * t) ** 3 / 3, spent):
+    if not k or not _polish.affordable(
+        _polish.products_cost(n, k) + _polish.factor_cost(k * t), spent
+    ):
         return w
     gram, xty = columns.products(ws[support])
     gram, xty = gram[None] / n, xty[None, :, None] / n
