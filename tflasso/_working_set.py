@@ -17,7 +17,7 @@ computed by the same certificate as every other form.
 import numpy as np
 from scipy import sparse
 
-from . import _programs
+from . import _polish, _programs
 from ._penalty import Penalty
 
 # Smallest working set.
@@ -185,12 +185,9 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
     while True:
         support = np.flatnonzero(w.any(axis=1) | unpenalised)
         residual = y - columns.matvec(support, w[support])
-        corr = design.rmatvec(residual) / n
-        gap, duals = _programs.certify(
-            penalty, free, w[None, :, None], np.sum(residual**2)[None, None] / n,
-            np.sum(residual * y)[None, None] / n, corr[None, :, None], n,
-        )
-        gap, duals = float(gap[0, 0]), duals[0, :, 0]
+        gap, duals = _programs.certify_residual(design, penalty, free, w[:, None],
+                                                y[:, None], residual[:, None])
+        gap, duals = float(gap[0]), duals[:, 0]
         polishing = polish and passes == 0 and gap > 0
         if (gap <= tol and not polishing) or passes >= max_iter or not np.isfinite(gap):
             break
@@ -214,11 +211,11 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
         budget = max(1, int((max_iter - passes) / share))
         w_ws, inner = _restricted(columns, problem, ws, by_gram, y, penalty,
                                   inner_tol, min(budget, 2**31 - 1), w[ws])
+        if size == p and np.array_equal(w_ws, w[ws]):
+            break  # the whole problem is in the set and cannot improve
         w[:] = 0
         w[ws] = w_ws
         passes += inner * share
-        if size == p and inner == 0:
-            break  # the whole problem is in the set and cannot improve
     return w, gap, int(np.ceil(passes))
 
 
@@ -252,7 +249,35 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0):
         )),
         np.array([tol]), max_iter, w0[:, None],
     )
-    return w[:, 0].astype(np.float64), int(n_iter[0])
+    w = _polished(columns, ws, w[:, 0].astype(np.float64), sub, y, n,
+                  n_iter[0] * 2 * columns._stored(ws))
+    return w, int(n_iter[0])
+
+
+def _polished(columns, ws, w, penalty, y, n, spent):
+    """An operator-form restricted solution ``w`` (k, T) polished on its
+    support (see :mod:`tflasso._polish`; the Gram-form solves polish
+    themselves), when its products cost little against the ``spent``
+    multiply-adds; the next full pass certifies it."""
+    factor = np.asarray(penalty.factor)
+    support = np.flatnonzero(w.any(axis=1) | (factor == 0))
+    k, t = support.size, w.shape[1]
+    if not k or not _polish.affordable(
+        _polish.products_cost(n, k) + _polish.factor_cost(k * t), spent
+    ):
+        return w
+    gram, xty = columns.products(ws[support])
+    gram, xty = gram[None] / n, xty[None, :, None] / n
+    sub = penalty._replace(factor=factor[support])
+    polished, _, accepted = _polish.polish(
+        gram, xty, np.array([[np.sum(y * y) / n]]), np.array([float(n)]), sub,
+        _programs.unpenalised_of_gram(gram, xty, sub.factor), w[None, support, None],
+        np.array([[np.inf]]), np.zeros((1, 1)), np.array([[spent]]),
+    )
+    if accepted[0, 0]:
+        w = np.zeros_like(w)
+        w[support] = polished[0, :, 0]
+    return w
 
 
 def _select(duals, dual_scale, factor, col_norm2, support, size):
