@@ -3,8 +3,14 @@
 A polished fit meets the optimality conditions to round-off (recomputed
 here in numpy on explicitly centred, weighted data), equals scikit-learn's
 coordinate descent run to tol=1e-12, stays finite and certified on a
-rank-deficient support, and traces no program.
+rank-deficient support, and traces no program. The polish is gated (see
+``tflasso._programs._POLISH_AFTER``): a fit that FISTA finishes within the
+gate never calls it, one whose ``max_iter`` runs out first is polished once.
+The small problems here converge within the gate, so the maths tests lower
+it (the ``eager`` fixture) to make them polish.
 """
+
+import warnings
 
 import numpy as np
 import pytest
@@ -12,7 +18,7 @@ from scipy import sparse
 from sklearn import linear_model as sk
 
 import tflasso
-from tflasso import _polish
+from tflasso import _polish, _programs
 from tflasso._problem import penalty as make_penalty
 from tflasso._reference import _weighted_problem
 
@@ -48,6 +54,38 @@ def small():
     return make_problem(80, 12, n_informative=4, seed=3)
 
 
+@pytest.fixture
+def eager(monkeypatch):
+    """Polish after FISTA's first 10 iterations, not after the gate's."""
+    monkeypatch.setattr(_programs, "_POLISH_AFTER", _programs.GAP_EVERY)
+
+
+def test_fit_within_the_gate_is_not_polished(small, monkeypatch):
+    # FISTA meets the tolerance before the gate: the polish is never called,
+    # so the fit is the one without a polish.
+    def refuse(*args, **kwargs):
+        raise AssertionError("polished")
+
+    X, y = small
+    monkeypatch.setattr(_polish, "polish", refuse)
+    tflasso.Lasso(alpha=0.1).fit(X, y)
+    tflasso.Lasso(alpha=0.1, precompute=False).fit(X, y)
+    tflasso.LassoCV(cv=3).fit(X, y)
+
+
+@pytest.mark.parametrize("precompute", [True, False])
+def test_fit_out_of_iterations_is_polished(small, precompute):
+    # max_iter runs out long before FISTA meets tol=1e-12: one polish then
+    # lands on the solution, certified (no ConvergenceWarning).
+    X, y = small
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = tflasso.Lasso(alpha=0.1, tol=1e-12, max_iter=20,
+                              precompute=precompute).fit(X, y)
+    assert model.n_iter_ <= 20
+    assert _kkt(X, y, model.coef_, 0.1) < 1e-10
+
+
 CASES = {
     "lasso": (tflasso.Lasso, dict(alpha=0.1), {}),
     "enet": (tflasso.ElasticNet, dict(alpha=0.1, l1_ratio=0.6), {}),
@@ -58,20 +96,21 @@ CASES = {
 
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("dense", [True, False], ids=["dense", "sparse"])
-def test_polished_fit_meets_kkt(small, case, dense):
+def test_polished_fit_meets_kkt(small, case, dense, eager):
     X, y = small
     estimator, params, options = CASES[case]
     sw = np.random.default_rng(0).uniform(0.2, 3, len(y)) if options else None
     data = X if dense else sparse.csr_matrix(X)
-    model = estimator(**params).fit(data, y, sample_weight=sw)
+    # (tol=1e-8: FISTA's first 10 iterations do not meet it, so the fit polishes)
+    model = estimator(tol=1e-8, **params).fit(data, y, sample_weight=sw)
     violation = _kkt(X, y, model.coef_, params["alpha"], params.get("l1_ratio", 1.0),
                      sample_weight=sw, positive=params.get("positive", False))
     assert violation < 1e-10
-    # Default tol=1e-4, yet the gap is at round-off: the polish landed.
+    # tol=1e-8, yet the gap is at round-off: the polish landed.
     assert model.dual_gap_ <= 1e-12 * np.var(y)
 
 
-def test_polished_penalty_factors_meet_kkt(small):
+def test_polished_penalty_factors_meet_kkt(small, eager):
     X, y = small
     factor = np.r_[0.0, 0.0, np.linspace(0.5, 2, 10)]  # two unpenalised
     model = tflasso.Lasso(alpha=0.1, penalty_factor=factor).fit(X, y)
@@ -79,9 +118,9 @@ def test_polished_penalty_factors_meet_kkt(small):
     assert _kkt(X, y, model.coef_, 0.1, factor=factor) < 1e-10
 
 
-def test_polished_multitask_meets_kkt():
+def test_polished_multitask_meets_kkt(eager):
     X, Y = make_problem(60, 10, n_informative=3, n_targets=3, seed=4)
-    model = tflasso.MultiTaskElasticNet(alpha=0.2, l1_ratio=0.7).fit(X, Y)
+    model = tflasso.MultiTaskElasticNet(alpha=0.2, l1_ratio=0.7, tol=1e-8).fit(X, Y)
     assert _kkt(X, Y, model.coef_.T, 0.2, 0.7) < 1e-9
 
 
@@ -90,7 +129,7 @@ def test_polished_multitask_meets_kkt():
     ("ElasticNet", dict(alpha=0.1, l1_ratio=0.3)),
     ("MultiTaskLasso", dict(alpha=0.3)),
 ])
-def test_polished_fit_equals_sklearn_at_tight_tol(name, params):
+def test_polished_fit_equals_sklearn_at_tight_tol(name, params, eager):
     multi = name.startswith("MultiTask")
     X, y = make_problem(100, 15, n_informative=5, n_targets=2 if multi else None, seed=5)
     reference = getattr(sk, name)(tol=1e-12, max_iter=100_000, **params).fit(X, y)
@@ -99,7 +138,7 @@ def test_polished_fit_equals_sklearn_at_tight_tol(name, params):
     np.testing.assert_allclose(model.intercept_, reference.intercept_, rtol=1e-10)
 
 
-def test_rank_deficient_support_is_finite_and_certified():
+def test_rank_deficient_support_is_finite_and_certified(eager):
     # Five distinct rows, repeated with weights: any support of more than
     # five features has a singular block.
     rng = np.random.default_rng(6)
@@ -161,7 +200,7 @@ def test_polish_step_drops_the_feature_whose_sign_changes():
     assert abs(g[1]) <= 0.05
 
 
-def test_polish_traces_no_program(small):
+def test_polish_traces_no_program(small, eager):
     from tflasso._programs import PROGRAMS
 
     X, y = small

@@ -426,19 +426,20 @@ def _gap(gram, xty, yy, n, penalty, free, w):
     return np.maximum(gap, 0.0), corr
 
 
-def polish_design(design, y, penalty, free, w, gap, tol, spent):
+def polish_design(design, y, penalty, free, w, gap, tol, spent, only):
     """Polish operator-form solutions: ``(W (p, C, T), gap (C,))``.
 
     ``design`` is a :class:`~tflasso._design.Design`, ``y`` (n, C, T) its
     centred, weighted targets, ``w`` (p, C, T) and ``gap`` (C,) the loop's
-    points and gaps, ``tol`` (C,) absolute, ``spent`` the loop's multiply-adds.
-    The support's columns give the Gram problem to polish (``n |S|^2``); a
-    full pass certifies the candidates, kept where within tol or better.
+    points and gaps, ``tol`` (C,) absolute, ``spent`` the loop's multiply-adds,
+    ``only`` (C,) the problems to polish. Their supports' columns give the
+    Gram problem to polish (``n |S|^2``); a full pass certifies the
+    candidates, kept where within tol or better.
     """
     n = design.shape[0]
     p, c, t = w.shape
     factor = np.asarray(penalty.factor, np.float64)
-    support = np.flatnonzero(w.any(axis=(1, 2)) | (factor == 0))
+    support = np.flatnonzero(w[:, only].any(axis=(1, 2)) | (factor == 0))
     k = support.size
     if not k or not affordable(products_cost(n, k) + factor_cost(k * t), spent):
         return w, gap
@@ -452,7 +453,7 @@ def polish_design(design, y, penalty, free, w, gap, tol, spent):
         gram[None], xty[None], yy, np.array([float(n)]), sub,
         _programs.unpenalised_of_gram(gram[None], xty[None], sub.factor),
         w[None, support].astype(np.float64), np.full((1, c), np.inf), np.zeros((1, c)),
-        np.full((1, c), spent / c),
+        np.full((1, c), spent / c), only=only[None],
     )
     if not polished.any():
         return w, gap

@@ -110,14 +110,20 @@ def _operator(problem, penalty, tolerance, max_iter, w0, repeat):
     root = np.ones(problem.n) if design.root is None else design.root
     free = problem.unpenalised(penalty.factor, repeat)
     tolerance = np.repeat(tolerance, repeat)
-    w, gap, n_iter = _programs.solve_operator(
-        design.tensor(), design.x_offset, root, y.astype(design.dtype),
-        problem.scale(), penalty, free, tolerance, max_iter, w0,
-    )
     # An iteration is a product and a transposed product with X per column.
     stored = design.X.nnz if design.sparse else np.prod(design.shape)
-    w, gap = _polish.polish_design(design, y, penalty, free, w, gap, tolerance,
-                                   2.0 * stored * n_iter.sum())
+
+    data = (design.tensor(), design.x_offset, root, y.astype(design.dtype),
+            problem.scale(), penalty, free, tolerance)
+
+    def solve(start, budget):
+        return _programs.solve_operator(*data, budget, start)
+
+    def polish(w, gap, n_iter, only):
+        return _polish.polish_design(design, y, penalty, free, w, gap, tolerance,
+                                     2.0 * stored * n_iter.sum(), only)
+
+    w, gap, n_iter = _programs.polished_rounds(solve, polish, tolerance, max_iter, w0)
     return w, gap, n_iter
 
 

@@ -211,11 +211,11 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
         budget = max(1, int((max_iter - passes) / share))
         w_ws, inner = _restricted(columns, problem, ws, by_gram, y, penalty,
                                   inner_tol, min(budget, 2**31 - 1), w[ws])
-        if size == p and np.array_equal(w_ws, w[ws]):
-            break  # the whole problem is in the set and cannot improve
         w[:] = 0
         w[ws] = w_ws
         passes += inner * share
+        if size == p and inner == 0:
+            break  # the whole problem is in the set and cannot improve
     return w, gap, int(np.ceil(passes))
 
 
@@ -241,17 +241,28 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0):
     design = columns.design
     dtype = design.dtype
     root = np.ones(n) if design.root is None else design.root
-    w, _, n_iter = _programs.solve_operator(
+    data = (
         design.tensor(ws), design.x_offset[ws], root, y[:, None].astype(dtype),
         _programs.unit_scale(design.col_norm2()[ws] / n), sub,
         None if free is None else _programs.Unpenalised(*(
             np.asarray(x, dtype) if i else x for i, x in enumerate(free)
         )),
-        np.array([tol]), max_iter, w0[:, None],
+        np.array([tol]),
     )
-    w = _polished(columns, ws, w[:, 0].astype(np.float64), sub, y, n,
-                  n_iter[0] * 2 * columns._stored(ws))
-    return w, int(n_iter[0])
+    stored = columns._stored(ws)
+
+    def solve(start, budget):
+        return _programs.solve_operator(*data, budget, start)
+
+    def polish(w, gap, n_iter, only):
+        # Not certified here: the next call (or the next full pass) does it.
+        new = _polished(columns, ws, w[:, 0].astype(np.float64), sub, y, n,
+                        n_iter[0] * 2 * stored)
+        return new[:, None], np.where(np.array_equal(new, w[:, 0]), gap, np.inf)
+
+    w, _, n_iter = _programs.polished_rounds(solve, polish, np.array([tol]), max_iter,
+                                             w0[:, None])
+    return w[:, 0].astype(np.float64), int(n_iter[0])
 
 
 def _polished(columns, ws, w, penalty, y, n, spent):
