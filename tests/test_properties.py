@@ -56,17 +56,16 @@ def test_dual_gap_matches_numpy(density, precompute):
     X, y = make_problem(70, 25, density=density, seed=12)
     sw = np.random.default_rng(1).uniform(0.5, 2, 70)
     alpha = 0.05 * alpha_max(X, y, sample_weight=sw)
+    # A loose tolerance leaves a gap large enough to compare meaningfully.
     model = Lasso(alpha=alpha, tol=1e-3, precompute=precompute).fit(
         X, y, sample_weight=sw
     )
     expected = duality_gap(X, y, model.coef_, alpha, sample_weight=sw)
-    yc = y - np.average(y, weights=sw)
-    scale = np.average(yc**2, weights=sw)
-    # The exact polish usually lands on the solution, where both gaps are
-    # rounding: they agree to rounding of ||y||^2 / n, or to 1e-6 relative.
-    np.testing.assert_allclose(model.dual_gap_, expected, rtol=1e-6, atol=1e-13 * scale)
+    assert expected > 0
+    np.testing.assert_allclose(model.dual_gap_, expected, rtol=1e-6)
     # ... and the solver stopped on scikit-learn's rule.
-    assert model.dual_gap_ <= 1e-3 * scale
+    yc = y - np.average(y, weights=sw)
+    assert model.dual_gap_ <= 1e-3 * np.average(yc**2, weights=sw)
 
 
 def test_closed_form_orthogonal_design():

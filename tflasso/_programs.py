@@ -488,6 +488,10 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     Batches of more than ``_FLOAT32_PROBLEMS`` problems iterate in float32
     first, to a relative gap of ``_FLOAT32_TOL`` at best, then finish in
     float64 from there; every gap is evaluated in float64.
+
+    Problems still above the tolerance after ``_POLISH_AFTER`` iterations,
+    or when ``max_iter`` runs out, are polished exactly (:mod:`tflasso._polish`);
+    the others take one uninterrupted FISTA call per precision.
     """
     n_sets, p, c, t = xty.shape
     scale = unit_scale(np.diagonal(gram, axis1=1, axis2=2))
@@ -583,8 +587,9 @@ class _Polisher:
         self.exact = np.zeros(tol.shape, bool)
 
     def __call__(self, w, gap, n_iter, only):
-        """Polish the problems ``only`` (padded, B x C) not yet exact. (Waiting for a support to
-        settle lost most of the gain: on spectra 300 x 2,000 at 0.01
+        """Polish the problems ``only`` (padded, B x C) not yet exact.
+        (Waiting for a support to settle lost most of the gain: on spectra
+        300 x 2,000 at 0.01
         alpha_max, FISTA's supports shrink for hundreds of iterations, and
         polishing them anyway, each polish dropping the features whose signs
         change, took 119 passes against 889.)"""

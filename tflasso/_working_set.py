@@ -182,12 +182,25 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
     # max_iter bounds the work in passes over X, as scikit-learn's epochs:
     # each round's full pass counts one, a restricted iteration its share.
     passes, previous_gap = 0.0, np.inf
+    out_of_passes = False
     while True:
         support = np.flatnonzero(w.any(axis=1) | unpenalised)
         residual = y - columns.matvec(support, w[support])
         gap, duals = _programs.certify_residual(design, penalty, free, w[:, None],
                                                 y[:, None], residual[:, None])
         gap, duals = float(gap[0]), duals[:, 0]
+        if passes >= max_iter and gap > tol and support.size and not out_of_passes:
+            # Out of passes above the tolerance: one exact polish of the
+            # support (see tflasso._polish), certified by the next pass, costs
+            # less than returning unconverged.
+            # The support alone would miss the features that break the
+            # optimality conditions: they join the polished columns.
+            out_of_passes = True
+            ws = np.union1d(support, np.flatnonzero(duals > l1 * penalty.factor))
+            w[ws] = _polished(columns, ws, w[ws],
+                              penalty._replace(factor=np.asarray(penalty.factor)[ws]),
+                              y, n, passes * 2 * columns._stored())
+            continue
         polishing = polish and passes == 0 and gap > 0
         if (gap <= tol and not polishing) or passes >= max_iter or not np.isfinite(gap):
             break
@@ -256,8 +269,12 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0):
 
     def polish(w, gap, n_iter, only):
         # Not certified here: the next call (or the next full pass) does it.
-        new = _polished(columns, ws, w[:, 0].astype(np.float64), sub, y, n,
-                        n_iter[0] * 2 * stored)
+        support = np.flatnonzero(w[:, 0].any(axis=1) | (sub.factor == 0))
+        new = w[:, 0].astype(np.float64)
+        new[support] = _polished(
+            columns, ws[support], new[support], sub._replace(factor=sub.factor[support]),
+            y, n, n_iter[0] * 2 * stored,
+        )
         return new[:, None], np.where(np.array_equal(new, w[:, 0]), gap, np.inf)
 
     w, _, n_iter = _programs.polished_rounds(solve, polish, np.array([tol]), max_iter,
@@ -266,29 +283,23 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0):
 
 
 def _polished(columns, ws, w, penalty, y, n, spent):
-    """An operator-form restricted solution ``w`` (k, T) polished on its
-    support (see :mod:`tflasso._polish`; the Gram-form solves polish
-    themselves), when its products cost little against the ``spent``
-    multiply-adds; the next full pass certifies it."""
-    factor = np.asarray(penalty.factor)
-    support = np.flatnonzero(w.any(axis=1) | (factor == 0))
-    k, t = support.size, w.shape[1]
+    """``w`` (k, T) on the columns ``ws`` (its support, and features that
+    may join it) polished (see :mod:`tflasso._polish`; the Gram-form solves
+    polish themselves), when their products cost little against the
+    ``spent`` multiply-adds; the next full pass certifies it."""
+    k, t = w.shape
     if not k or not _polish.affordable(
         _polish.products_cost(n, k) + _polish.factor_cost(k * t), spent
     ):
         return w
-    gram, xty = columns.products(ws[support])
+    gram, xty = columns.products(ws)
     gram, xty = gram[None] / n, xty[None, :, None] / n
-    sub = penalty._replace(factor=factor[support])
     polished, _, accepted = _polish.polish(
-        gram, xty, np.array([[np.sum(y * y) / n]]), np.array([float(n)]), sub,
-        _programs.unpenalised_of_gram(gram, xty, sub.factor), w[None, support, None],
+        gram, xty, np.array([[np.sum(y * y) / n]]), np.array([float(n)]), penalty,
+        _programs.unpenalised_of_gram(gram, xty, penalty.factor), w[None, :, None],
         np.array([[np.inf]]), np.zeros((1, 1)), np.array([[spent]]),
     )
-    if accepted[0, 0]:
-        w = np.zeros_like(w)
-        w[support] = polished[0, :, 0]
-    return w
+    return polished[0, :, 0] if accepted[0, 0] else w
 
 
 def _select(duals, dual_scale, factor, col_norm2, support, size):
