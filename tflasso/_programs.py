@@ -540,8 +540,7 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
         stages.insert(0, (tf.float32, np.maximum(tol, _FLOAT32_TOL * data.yy)))
     n_iter = np.zeros((n_sets, cc), np.int32)
     args = _tensors((data, free, penalty))
-    polisher = _Polisher(gram, xty, yy, n, unpadded_penalty, unpadded_free, tol[:, :c])
-    gap = np.full((n_sets, cc), np.inf)
+    polisher = None  # made when first needed: a fast fit runs as without it
     for dtype, tolerance in stages:
         budget = max_iter if dtype == tf.float64 else (max_iter + 1) // 2
         for round_ in itertools.count():
@@ -561,14 +560,22 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
                 *args, _tensors(controls), tf.constant(w, dtype)
             )
             steps = steps.numpy()
-            # After a polish, in float32, problems that did not iterate keep
-            # their float64 point (a polished one would lose its precision).
-            moved = (steps > 0) | (dtype == tf.float64) | (round_ == 0)
-            w = np.where(moved[:, None, :, None], w_new.numpy(), w)
-            gap = np.where(moved, gap_new.numpy(), gap)
+            if round_:
+                # After a polish, in float32, problems that did not iterate
+                # keep their float64 point (a polished one would lose its
+                # precision).
+                moved = (steps > 0) | (dtype == tf.float64)
+                w = np.where(moved[:, None, :, None], w_new.numpy(), w)
+                gap = np.where(moved, gap_new.numpy(), gap)
+            else:
+                w, gap = w_new.numpy(), gap_new.numpy()
             n_iter = n_iter + steps
             if np.all(gap <= tolerance):
                 break
+            if polisher is None:
+                polisher = _Polisher(gram, xty, yy, n, unpadded_penalty, unpadded_free,
+                                     tol[:, :c])
+            w, gap = np.array(w, np.float64), np.array(gap)  # polished in place
             polisher(w, gap, n_iter, gap > tolerance)
             if np.all(gap <= tolerance) or n_iter.max() >= budget or not np.any(steps):
                 break
