@@ -56,22 +56,12 @@ EXCLUDED = {
     "test_enet_nonfinite_params": (BY_DESIGN, "tflasso refuses X whose squares "
         "overflow before fitting, with a ValueError naming X (docs: bad inputs); "
         "scikit-learn's ValueError names its coordinate-descent iterations"),
-    r"test_enet_coordinate_descent_raises_convergence\[.*\]"
-    r"|test_sparse_enet_coordinate_descent\[.*\]": (BY_DESIGN, "expect a "
-        "ConvergenceWarning from max_iter=1 (or 2) after a bad warm start on a 2 x 4 "
-        "rank-one X; a fit whose max_iter runs out above the tolerance is polished "
-        "once (tflasso._polish: here a min-norm step on the singular block), which "
-        "lands on a point certified within tol=1e-10, so the fit converged and warns "
-        "nothing"),
-    "test_lasso_cv": (NEEDS_THE_CORE, MAX_ITER + " (max_iter=150: the working-set "
-        "fits, polished when their passes run out, pick 0.056; the precompute=True "
-        "Gram batch's polish at max_iter misses the support of 17 of its 40 fits, "
-        "which pick 0.12)"),
+    "test_lasso_cv": (NEEDS_THE_CORE, MAX_ITER + " (max_iter=150: the default "
+        "form, working sets, picks 0.056 as expected; precompute=True's Gram batch, "
+        "stopped at 150 passes, picks 0.12)"),
     r"test_warm_start(_multitask_lasso)?": (NEEDS_THE_CORE, MAX_ITER + "; and two "
         "warm-started fits of 5 passes are not one of 10, since FISTA's "
-        "momentum restarts with each fit (the polish when the passes run out does "
-        "not find the solution's support after 5 or 10 passes: gaps 0.16 and 0.007 "
-        "for tol 0.0017)"),
+        "momentum restarts with each fit"),
     "test_multi_task_lasso_cv_dtype": (NEEDS_THE_CORE, "the fit stops at a duality "
         "gap within tol=1e-6 (coef 0.9983 for 0.999), where coordinate descent "
         "lands on the exact solution in 2 passes; the test asks 3 decimals (FISTA "

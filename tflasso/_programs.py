@@ -489,8 +489,8 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     first, to a relative gap of ``_FLOAT32_TOL`` at best, then finish in
     float64 from there; every gap is evaluated in float64.
 
-    Problems still above the tolerance after ``_POLISH_AFTER`` iterations,
-    or when ``max_iter`` runs out, are polished exactly (:mod:`tflasso._polish`);
+    Problems still above the tolerance after ``_POLISH_AFTER`` iterations
+    are polished exactly (:mod:`tflasso._polish`) while their budget lasts;
     the others take one uninterrupted FISTA call per precision.
     """
     n_sets, p, c, t = xty.shape
@@ -546,7 +546,7 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
         for round_ in itertools.count():
             # A first uninterrupted call, as if there were no polish; the
             # problems still above the tolerance after it (see
-            # _POLISH_AFTER) or at the end of the budget are polished (see
+            # _POLISH_AFTER), budget left, are polished (see
             # tflasso._polish), and FISTA goes on from the polished points in
             # short rounds; where no polish was affordable, in one round
             # (restarts would only slow FISTA).
@@ -570,14 +570,16 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
             else:
                 w, gap = w_new.numpy(), gap_new.numpy()
             n_iter = n_iter + steps
-            if np.all(gap <= tolerance):
+            # No polish once the budget is spent: max_iter bounds the work,
+            # and a fit stopped by it warns, as scikit-learn's does.
+            if np.all(gap <= tolerance) or n_iter.max() >= budget:
                 break
             if polisher is None:
                 polisher = _Polisher(gram, xty, yy, n, unpadded_penalty, unpadded_free,
                                      tol[:, :c])
             w, gap = np.array(w, np.float64), np.array(gap)  # polished in place
             polisher(w, gap, n_iter, gap > tolerance)
-            if np.all(gap <= tolerance) or n_iter.max() >= budget or not np.any(steps):
+            if np.all(gap <= tolerance) or not np.any(steps):
                 break
         if np.all(gap <= tol) or n_iter.max() >= max_iter:
             break
@@ -621,19 +623,17 @@ def polished_rounds(solve, polish, tol, max_iter, w0):
     n_iter)``, ``polish(W, gap, n_iter, only)`` polishes the problems
     ``only`` (C,) and returns ``(W, gap)`` (gaps it did not certify are
     ``inf``; the next call evaluates them). A first call of at most
-    _POLISH_AFTER iterations; while some problem is above ``tol`` (C,), a
-    polish and, budget left, a call twice as long as the last (a polish of
-    the operator form costs a pass: fewer rounds than the Gram form's).
+    _POLISH_AFTER iterations; while some problem is above ``tol`` (C,) and
+    the budget is not spent, a polish and a call twice as long as the last
+    (a polish of the operator form costs a pass: fewer rounds than the Gram
+    form's).
     """
     w, gap, n_iter = solve(w0, min(max_iter, _POLISH_AFTER))
     size = _POLISH_AFTER
-    while np.any(gap > tol):
+    while np.any(gap > tol) and n_iter.max() < max_iter:
         w, gap = polish(w, gap, n_iter, gap > tol)
-        left = max_iter - n_iter.max()
-        if left <= 0 or np.all(gap <= tol):
-            break
         size *= 2
-        w, gap, steps = solve(w, min(left, size))
+        w, gap, steps = solve(w, min(max_iter - n_iter.max(), size))
         n_iter = n_iter + steps
     return w, gap, n_iter
 

@@ -182,25 +182,12 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
     # max_iter bounds the work in passes over X, as scikit-learn's epochs:
     # each round's full pass counts one, a restricted iteration its share.
     passes, previous_gap = 0.0, np.inf
-    out_of_passes = False
     while True:
         support = np.flatnonzero(w.any(axis=1) | unpenalised)
         residual = y - columns.matvec(support, w[support])
         gap, duals = _programs.certify_residual(design, penalty, free, w[:, None],
                                                 y[:, None], residual[:, None])
         gap, duals = float(gap[0]), duals[:, 0]
-        if passes >= max_iter and gap > tol and support.size and not out_of_passes:
-            # Out of passes above the tolerance: one exact polish of the
-            # support (see tflasso._polish), certified by the next pass, costs
-            # less than returning unconverged.
-            # The support alone would miss the features that break the
-            # optimality conditions: they join the polished columns.
-            out_of_passes = True
-            ws = np.union1d(support, np.flatnonzero(duals > l1 * penalty.factor))
-            w[ws] = _polished(columns, ws, w[ws],
-                              penalty._replace(factor=np.asarray(penalty.factor)[ws]),
-                              y, n, passes * 2 * columns._stored())
-            continue
         polishing = polish and passes == 0 and gap > 0
         if (gap <= tol and not polishing) or passes >= max_iter or not np.isfinite(gap):
             break
