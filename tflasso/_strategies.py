@@ -17,6 +17,7 @@ import itertools
 
 import numpy as np
 
+from . import _polish
 from . import _programs
 from . import _working_set
 from ._design import Moments, normalise_weights, offsets
@@ -105,14 +106,25 @@ def _free_of_gram(gram, xty, factor):
 
 def _operator(problem, penalty, tolerance, max_iter, w0, repeat):
     design = problem.design
-    dtype = design.dtype
-    y = problem.problems(problem.y)
+    y = np.repeat(problem.problems(problem.y), repeat, axis=1)
     root = np.ones(problem.n) if design.root is None else design.root
-    return _programs.solve_operator(
-        design.tensor(), design.x_offset, root, np.repeat(y, repeat, axis=1).astype(dtype),
-        problem.scale(), penalty, problem.unpenalised(penalty.factor, repeat),
-        np.repeat(tolerance, repeat), max_iter, w0,
-    )
+    free = problem.unpenalised(penalty.factor, repeat)
+    tolerance = np.repeat(tolerance, repeat)
+    # An iteration is a product and a transposed product with X per column.
+    stored = design.X.nnz if design.sparse else np.prod(design.shape)
+
+    data = (design.tensor(), design.x_offset, root, y.astype(design.dtype),
+            problem.scale(), penalty, free, tolerance)
+
+    def solve(start, budget):
+        return _programs.solve_operator(*data, budget, start)
+
+    def polish(w, gap, n_iter, only):
+        return _polish.polish_design(design, y, penalty, free, w, gap, tolerance,
+                                     2.0 * stored * n_iter.sum(), only)
+
+    w, gap, n_iter = _programs.polished_rounds(solve, polish, tolerance, max_iter, w0)
+    return w, gap, n_iter
 
 
 def path(problem, alphas, l1_ratio, factor, positive, eps, tol, max_iter, form):

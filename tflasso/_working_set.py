@@ -17,7 +17,7 @@ computed by the same certificate as every other form.
 import numpy as np
 from scipy import sparse
 
-from . import _programs
+from . import _polish, _programs
 from ._penalty import Penalty
 
 # Smallest working set.
@@ -185,12 +185,9 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
     while True:
         support = np.flatnonzero(w.any(axis=1) | unpenalised)
         residual = y - columns.matvec(support, w[support])
-        corr = design.rmatvec(residual) / n
-        gap, duals = _programs.certify(
-            penalty, free, w[None, :, None], np.sum(residual**2)[None, None] / n,
-            np.sum(residual * y)[None, None] / n, corr[None, :, None], n,
-        )
-        gap, duals = float(gap[0, 0]), duals[0, :, 0]
+        gap, duals = _programs.certify_residual(design, penalty, free, w[:, None],
+                                                y[:, None], residual[:, None])
+        gap, duals = float(gap[0]), duals[:, 0]
         polishing = polish and passes == 0 and gap > 0
         if (gap <= tol and not polishing) or passes >= max_iter or not np.isfinite(gap):
             break
@@ -244,15 +241,52 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0):
     design = columns.design
     dtype = design.dtype
     root = np.ones(n) if design.root is None else design.root
-    w, _, n_iter = _programs.solve_operator(
+    data = (
         design.tensor(ws), design.x_offset[ws], root, y[:, None].astype(dtype),
         _programs.unit_scale(design.col_norm2()[ws] / n), sub,
         None if free is None else _programs.Unpenalised(*(
             np.asarray(x, dtype) if i else x for i, x in enumerate(free)
         )),
-        np.array([tol]), max_iter, w0[:, None],
+        np.array([tol]),
     )
+    stored = columns._stored(ws)
+
+    def solve(start, budget):
+        return _programs.solve_operator(*data, budget, start)
+
+    def polish(w, gap, n_iter, only):
+        # Not certified here: the next call (or the next full pass) does it.
+        support = np.flatnonzero(w[:, 0].any(axis=1) | (sub.factor == 0))
+        new = w[:, 0].astype(np.float64)
+        new[support] = _polished(
+            columns, ws[support], new[support], sub._replace(factor=sub.factor[support]),
+            y, n, n_iter[0] * 2 * stored,
+        )
+        return new[:, None], np.where(np.array_equal(new, w[:, 0]), gap, np.inf)
+
+    w, _, n_iter = _programs.polished_rounds(solve, polish, np.array([tol]), max_iter,
+                                             w0[:, None])
     return w[:, 0].astype(np.float64), int(n_iter[0])
+
+
+def _polished(columns, ws, w, penalty, y, n, spent):
+    """``w`` (k, T) on the columns ``ws`` (its support, and features that
+    may join it) polished (see :mod:`tflasso._polish`; the Gram-form solves
+    polish themselves), when their products cost little against the
+    ``spent`` multiply-adds; the next full pass certifies it."""
+    k, t = w.shape
+    if not k or not _polish.affordable(
+        _polish.products_cost(n, k) + _polish.factor_cost(k * t), spent
+    ):
+        return w
+    gram, xty = columns.products(ws)
+    gram, xty = gram[None] / n, xty[None, :, None] / n
+    polished, _, accepted = _polish.polish(
+        gram, xty, np.array([[np.sum(y * y) / n]]), np.array([float(n)]), penalty,
+        _programs.unpenalised_of_gram(gram, xty, penalty.factor), w[None, :, None],
+        np.array([[np.inf]]), np.zeros((1, 1)), np.array([[spent]]),
+    )
+    return polished[0, :, 0] if accepted[0, 0] else w
 
 
 def _select(duals, dual_scale, factor, col_norm2, support, size):
