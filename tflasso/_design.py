@@ -400,17 +400,24 @@ class Moments:
 def validation_mse(X, Y, sw, rows, coef, intercept):
     """Weighted mean squared error of ``X[rows] @ coef + intercept`` against ``Y[rows]``.
 
-    ``coef`` is (p, C, K) and ``intercept`` (C, K); the result is (C,), averaged
-    over the K targets as scikit-learn does. Dense rows are taken a block at a
-    time (a shuffled fold's rows are a copy).
+    ``rows``: indices, or None for every row. ``coef`` is (p, C, K) and
+    ``intercept`` (C, K); the result is (C,), averaged over the K targets as
+    scikit-learn does. Dense rows are taken a block at a time (a shuffled
+    fold's rows are a copy); sparse ones at once.
     """
     p, c, k = coef.shape
-    blocks = [rows] if sparse.issparse(X) else _row_blocks(rows, p)
+    if sparse.issparse(X):
+        blocks = [rows]
+    else:
+        blocks = _row_blocks(np.arange(len(X)) if rows is None else rows, p)
     squares, weight = np.zeros((c, k)), 0.0
     for index in blocks:
-        predicted = np.asarray(X[index] @ coef.reshape(p, -1)).reshape(-1, c, k)
-        residual = predicted + intercept - Y[index][:, None, :]
-        weights = np.ones(len(residual)) if sw is None else sw[index]
+        part = (X, Y, sw) if index is None else (
+            X[index], Y[index], None if sw is None else sw[index]
+        )
+        predicted = np.asarray(part[0] @ coef.reshape(p, -1)).reshape(-1, c, k)
+        residual = predicted + intercept - part[1][:, None, :]
+        weights = np.ones(len(residual)) if part[2] is None else part[2]
         squares += (residual**2 * weights[:, None, None]).sum(axis=0)  # as np.average
         weight += weights.sum()
     return (squares / weight).mean(axis=1)
