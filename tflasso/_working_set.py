@@ -150,10 +150,8 @@ def path(problem, penalties, free, tolerance, max_iter):
     p, t = problem.design.shape[1], problem.layout[1]
     w = np.zeros((p, len(penalties), t))  # filled in place: a stacked list was two copies
     gap, n_iter = np.zeros(len(penalties)), np.zeros(len(penalties), int)
-    for a, (fit, gap[a], n_iter[a]) in enumerate(
-        fits(problem, penalties, free, tolerance, max_iter)
-    ):
-        w[:, a] = fit
+    for a, fit in enumerate(fits(problem, penalties, free, tolerance, max_iter)):
+        w[:, a], gap[a], n_iter[a] = fit
     return w, gap, n_iter
 
 
