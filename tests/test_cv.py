@@ -210,6 +210,54 @@ def test_lasso_cv_selection_is_sklearns_and_sparse_y_is_refused():
         LassoCV(alphas=5).fit(X, sparse.csr_matrix(y[:, None]))
 
 
+@pytest.mark.parametrize("partitioned", [True, False])
+def test_lazy_fold_moments_equal_numpy(partitioned):
+    # One fold at a time: the training fold's Gram matrix made in place (the
+    # full data's minus the test rows', or its own rows), and the test
+    # fold's errors from its rows, checked against numpy on the fold's rows.
+    from tflasso._strategies import fold_moments
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((60, 7)) + 3, rng.standard_normal((60, 2))
+    sw = rng.uniform(0.5, 2, 60)
+    test = np.arange(10, 25)
+    train = np.setdiff1d(np.arange(60), test)[: None if partitioned else 40]
+    _, pairs, x_shift, y_shift = fold_moments(X, Y, sw, [(train, test)], True, lazy=True)
+    (moments, held_out), = pairs
+    gram, xty, yy, x_mean, y_mean = moments.centred(True)
+    w = sw[train] / sw[train].sum()
+    xc, yc = X[train] - w @ X[train], Y[train] - w @ Y[train]
+    np.testing.assert_allclose(gram, xc.T @ (w[:, None] * xc), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(xty, xc.T @ (w[:, None] * yc), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(x_shift + x_mean, w @ X[train], rtol=1e-12)
+    coef, intercept = rng.standard_normal((7, 3, 2)), rng.standard_normal((3, 2))
+    residual = (np.einsum("ij,jck->ick", X[test] - x_shift, coef) + intercept
+                - (Y[test] - y_shift)[:, None, :])
+    expected = np.average(residual**2, axis=0, weights=sw[test]).mean(axis=1)
+    np.testing.assert_allclose(held_out.mse(coef, intercept), expected, rtol=1e-12)
+
+
+def test_solve_gram_overwrite_is_the_same_solve():
+    # Scaling the caller's aligned Gram matrix in place (a fold's, in
+    # cross-validation) solves the same problem as scaling a copy.
+    from tflasso import _programs
+    from tflasso._problem import penalty
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((500, 384))
+    y = X[:, :5] @ np.ones(5) + rng.standard_normal(500)
+    gram = _programs.aligned_zeros((1, 384, 384))
+    gram[0] = X.T @ X / 500
+    xty, yy = (X.T @ y / 500)[None, :, None, None], np.array([[y @ y / 500]])
+    args = (xty, yy, np.array([500.0]), penalty(np.array([0.1]), 1.0, np.ones(384), False, 1),
+            None, np.array([[1e-10]]), 10_000)
+    copied = _programs.solve_gram(gram.copy(), *args)
+    in_place = _programs.solve_gram(gram, *args, overwrite=True)
+    assert not np.allclose(gram[0], X.T @ X / 500)  # it was scaled in place
+    for a, b in zip(copied, in_place):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("sample_weight", [False, True])
 def test_lasso_cv_fold_by_fold_matches_sklearn(monkeypatch, diabetes, sample_weight):
     # Past _CV_BATCH_BYTES of Gram matrices, the full data and then each fold

@@ -411,6 +411,17 @@ def _aligned_full(shape, fill, dtype):
     return out
 
 
+def aligned_zeros(shape):
+    """float64 zeros that :func:`solve_gram` hands to TensorFlow without a copy
+    (or scales in place, with ``overwrite``)."""
+    return _aligned_full(shape, 0.0, np.float64)
+
+
+# The scaling's temporary, a block of rows of s s^T, takes at most this: a
+# whole p x p one was 122 MB of LassoCV's peak on 5,000 x 4,000.
+_SCALE_BYTES = 2**22
+
+
 def padded_size(size):
     """The smallest of 8, 12, 16, 24, ..., 256, 384, 520, 776, ... that holds ``size``.
 
@@ -461,7 +472,7 @@ def unit_scale(diagonal):
 
 
 def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_sizes=False,
-               xla=True):
+               xla=True, overwrite=False):
     """The Gram form, numpy in and out: ``(W, gap, n_iter)``.
 
     ``gram`` (B, p, p), ``xty`` (B, p, C, T), ``yy`` and ``tol`` (absolute)
@@ -484,6 +495,10 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     ~130 MB of resident memory (measured: a first 100-feature Gram fit adds
     163 MB with XLA, 31 MB without) and its compile time for a solve of
     milliseconds either way.
+
+    ``overwrite``: ``gram`` may be scaled in place (its contents are then
+    undefined), which it is when it needs no padding and is from
+    :func:`aligned_zeros`: the copy of the largest arrays of a fit is saved.
 
     Batches of more than ``_FLOAT32_PROBLEMS`` problems iterate in float32
     first, to a relative gap of ``_FLOAT32_TOL`` at best, then finish in
@@ -510,12 +525,18 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
         tt, uu = 1 if t == 1 else padded_size(t), 0 if u == 0 else padded_size(u)
     else:
         pp, cc, tt, uu = p, c, t, u
-    # Scaled in the padded copy itself: the Gram matrices are the largest
-    # arrays of a fit (of a batch of CV folds: (folds + 1) p^2), so one copy.
-    # (Problem by problem, so the temporary is one p x p matrix.)
-    scaled = _aligned_full((n_sets, pp, pp), 0.0, np.float64)
-    for b in range(n_sets):
-        np.divide(gram[b], np.outer(scale[b], scale[b]), out=scaled[b, :p, :p])
+    # Scaled in the padded copy itself (or, with overwrite, in gram): the
+    # Gram matrices are the largest arrays of a fit (of a batch of CV folds:
+    # (folds + 1) p^2), so one copy at most.
+    scaled = (
+        gram if overwrite and pp == p and _shareable(gram, None)
+        else _aligned_full((n_sets, pp, pp), 0.0, np.float64)
+    )
+    step = max(1, _SCALE_BYTES // (8 * p))
+    for b, start in itertools.product(range(n_sets), range(0, p, step)):
+        rows = slice(start, min(start + step, p))
+        np.divide(gram[b, rows], np.outer(scale[b, rows], scale[b]),
+                  out=scaled[b, rows, :p])
     data = GramData(
         scaled,
         _pad(xty / scale[:, :, None, None], (n_sets, pp, cc, tt)),

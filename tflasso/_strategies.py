@@ -20,7 +20,7 @@ import numpy as np
 from . import _polish
 from . import _programs
 from . import _working_set
-from ._design import Moments, normalise_weights, offsets
+from ._design import HeldOutRows, Moments, normalise_weights, offsets, validation_mse
 from ._problem import Problem, alpha_max, penalty as make_penalty
 from ._validation import warn_unconverged
 
@@ -166,7 +166,7 @@ def path(problem, alphas, l1_ratio, factor, positive, eps, tol, max_iter, form):
 
 
 def gram_path(gram, xty, yy, n, alphas, l1_ratio, factor, positive, tol, max_iter,
-              xla=True):
+              xla=True, overwrite=False):
     """``B`` Gram problems ``(B, p, 1, T)`` along the alphas: ``(W, gap, n_iter)``.
 
     W is (B, p, A, T); ``tol`` (B, 1) absolute. Where most features end at
@@ -177,7 +177,9 @@ def gram_path(gram, xty, yy, n, alphas, l1_ratio, factor, positive, tol, max_ite
     optimality conditions at the chunk's smallest alpha. Features that still
     break them at the chunk's solutions are added and the chunk solved again;
     once none does, the restricted duality gaps are the full ones.
-    ``xla``: see :func:`tflasso._programs.solve_gram`.
+    ``xla``: see :func:`tflasso._programs.solve_gram`. ``overwrite``: ``gram``
+    may be scaled in place by the last solve when it is on every feature
+    (see :func:`tflasso._programs.solve_gram`), for callers done with it.
     """
     n_sets, p, _, t = xty.shape
     a = len(alphas)
@@ -185,7 +187,8 @@ def gram_path(gram, xty, yy, n, alphas, l1_ratio, factor, positive, tol, max_ite
 
     def solve(keep, chunk, start):
         # One copy of the restricted Gram matrices at most (none of all p).
-        block = gram if len(keep) == p else gram[:, keep[:, None], keep]
+        whole = len(keep) == p
+        block = gram if whole else gram[:, keep[:, None], keep]
         sub_free = None
         if free is not None:
             sub_free = _free_of_gram(block, xty[:, keep], factor[keep])
@@ -194,6 +197,7 @@ def gram_path(gram, xty, yy, n, alphas, l1_ratio, factor, positive, tol, max_ite
             np.repeat(yy, len(chunk), axis=1), n,
             make_penalty(alphas[chunk], l1_ratio, factor[keep], positive, len(chunk)),
             sub_free, np.repeat(tol, len(chunk), axis=1), max_iter, start, xla=xla,
+            overwrite=overwrite and whole and chunk[-1] == a - 1,  # gram's last use
         )
 
     if p <= _CHUNK_FEATURES:
@@ -220,6 +224,8 @@ def gram_path(gram, xty, yy, n, alphas, l1_ratio, factor, positive, tol, max_ite
             n_iter[:, chunk] += steps
             full = np.zeros((n_sets, p, len(chunk), t))
             full[:, keep] = w_set
+            if len(keep) == p:  # no feature outside (and gram may be overwritten)
+                break
             violated = _violations(gram, xty, full, alphas[chunk], l1_ratio, factor,
                                    positive, free)
             violated[:, keep] = False
@@ -257,18 +263,19 @@ def fold_moments(X, Y, sw, folds, fit_intercept, lazy=False):
 
     About the full data's weighted means: the folds' own means are close to
     them, so centring each fold loses no precision. The training folds are a
-    generator; with ``lazy``, the test folds too (their moments computed
-    when their training fold's are, and the full data's in a pass of its
-    own), so that one fold's p x p moments exist at a time.
+    generator. With ``lazy``, one p x p array at a time holds a training
+    fold's moments (the full data's minus its test rows', made in place) and
+    the test folds are their rows (:class:`~tflasso._design.HeldOutRows`):
+    past the full data's, the folds then take one p x p array, not three.
     """
-    n = X.shape[0]
+    n, p = X.shape
     x_shift, y_shift = (
         np.asarray(v, np.float64)
         for v in offsets(X, Y, normalise_weights(sw, n), fit_intercept)
     )
 
-    def of(rows):
-        return Moments.of_rows(X, Y, sw, rows, x_shift, y_shift)
+    def of(rows, out=None):
+        return Moments.of_rows(X, Y, sw, rows, x_shift, y_shift, out)
 
     def partition(parts):
         counts = np.bincount(np.concatenate(parts), minlength=n)
@@ -276,11 +283,17 @@ def fold_moments(X, Y, sw, folds, fit_intercept, lazy=False):
 
     if lazy:
         full = of(np.arange(n))
-        tests = (of(test) for _, test in folds)
-    else:
-        tests = [of(test) for _, test in folds]
-        partitioned = partition([test for _, test in folds])
-        full = sum(tests[1:], tests[0]) if partitioned else of(np.arange(n))
+        buffer = _programs.aligned_zeros((p, p))
+        pairs = (
+            (full.copy(buffer).add_rows(X, Y, sw, test, x_shift, y_shift, sign=-1)
+             if partition([train, test]) else of(train, buffer),
+             HeldOutRows(X, Y, sw, test, x_shift, y_shift))
+            for train, test in folds
+        )
+        return full, pairs, x_shift, y_shift
+    tests = [of(test) for _, test in folds]
+    full = (sum(tests[1:], tests[0]) if partition([test for _, test in folds])
+            else of(np.arange(n)))
     pairs = (
         (full - tested if partition([train, test]) else of(train), tested)
         for (train, test), tested in zip(folds, tests)
@@ -311,24 +324,48 @@ def cross_validate(X, Y, sw, folds, alphas, l1_ratios, factor, positive, eps, to
     for f, (train, test) in enumerate(folds):
         problem = Problem(X[train], Y[train], None if sw is None else sw[train],
                           fit_intercept, tasks)
+        held_out = (X[test], Y[test], None if sw is None else sw[test])
         for i, ratio in enumerate(l1_ratios):
-            _, w, gap, _ = path(problem, grids[i], ratio, factor, positive, eps, tol,
-                                max_iter, form)
-            gaps.append(gap)
-            tolerances.append(np.broadcast_to(problem.tolerance(tol), gap.shape))
-            coef = w.reshape(w.shape[0], -1)  # (p, A K)
-            intercept = problem.intercept(w)
-            predicted = np.asarray(X[test] @ coef).reshape(len(test), len(grids[i]), -1)
-            residual = predicted + intercept - Y[test][:, None, :]
-            weights = None if sw is None else sw[test]
-            mse[i, :, f] = np.average(residual**2, axis=0, weights=weights).mean(axis=1)
+            errors, gap = [], []
+            for w, chunk_gap in _path_chunks(problem, grids[i], ratio, factor, positive,
+                                             eps, tol, max_iter, form):
+                intercept = problem.intercept(w).reshape(w.shape[1], -1)
+                errors.append(validation_mse(*held_out, None,
+                                             w.reshape(len(w), *intercept.shape), intercept))
+                gap.append(chunk_gap)
+            mse[i, :, f] = np.concatenate(errors)
+            gaps.append(np.concatenate(gap))
+            tolerances.append(np.broadcast_to(problem.tolerance(tol), gaps[-1].shape))
     warn_unconverged(np.array(gaps), np.array(tolerances), max_iter)
     return np.array(grids), mse, None
 
 
+# Along a working-set path, cross-validation takes the validation errors of
+# this many alphas at a time and keeps no more of their coefficients: the
+# whole path's, p x 100 float64, was 32 MB on 40,000 features (1.6x the
+# stored entries of X at density 1e-3; 3.4x on issue 11's 200,000 x 200,000).
+_ERROR_ALPHAS = 10
+
+
+def _path_chunks(problem, alphas, l1_ratio, factor, positive, eps, tol, max_iter, form):
+    """:func:`path` on a grid, as ``(W (p, a, T), gap (a,))`` for chunks of its alphas."""
+    if form != "working_set":
+        yield path(problem, alphas, l1_ratio, factor, positive, eps, tol, max_iter,
+                   form)[1:3]
+        return
+    fits = _working_set.fits(
+        problem, [make_penalty(a, l1_ratio, factor, positive) for a in alphas],
+        problem.unpenalised(factor), problem.tolerance(tol)[0], max_iter,
+    )
+    while chunk := list(itertools.islice(fits, _ERROR_ALPHAS)):
+        w, gap, _ = zip(*chunk)
+        yield np.stack(w, axis=1), np.array(gap)
+
+
 def _cross_validate_gram(X, Y, sw, folds, alphas, l1_ratios, factor, positive, eps,
                          tol, max_iter, fit_intercept):
-    """The training folds and the full data as one batch of Gram problems."""
+    """The training folds and the full data as Gram problems (one batch, or one
+    at a time: see :func:`cross_validate_moments`)."""
     counts = np.array([len(train) for train, _ in folds] + [X.shape[0]], float)
     lazy = not _one_batch(len(counts), X.shape[1])  # one fold at a time: make them so
     full, pairs, x_shift, y_shift = fold_moments(X, Y, sw, folds, fit_intercept, lazy)
@@ -339,14 +376,23 @@ def _cross_validate_gram(X, Y, sw, folds, alphas, l1_ratios, factor, positive, e
     return grids, mse, (w, gap, n_iter, x_shift + x_mean, y_shift + y_mean)
 
 
-def _centred_batch(moments, size, fit_intercept):
-    """The centred Gram problems of ``size`` :class:`Moments`, stacked in place."""
+def _centred_batch(moments, fit_intercept, in_place=False):
+    """The centred Gram problems of a list of :class:`Moments`, stacked.
+
+    The Gram matrices are centred into the stack itself, ready to be handed to
+    TensorFlow; ``in_place``: one moments' ``xx``, which it consumes.
+    """
+    if in_place:
+        (m,) = moments
+        return [v[None] for v in m.centred(fit_intercept, out=m.xx)]
+    p = moments[0].xx.shape[0]
+    gram = _programs.aligned_zeros((len(moments), p, p))
     batch = None
     for b, m in enumerate(moments):
-        values = m.centred(fit_intercept)
+        values = m.centred(fit_intercept, out=gram[b])
         if batch is None:
-            batch = [np.empty((size, *np.shape(v))) for v in values]
-        for stack, value in zip(batch, values):
+            batch = [gram] + [np.empty((len(moments), *np.shape(v))) for v in values[1:]]
+        for stack, value in zip(batch[1:], values[1:]):
             stack[b] = value
     return batch
 
@@ -371,8 +417,10 @@ def cross_validate_moments(full, folds, counts, alphas, l1_ratios, factor, posit
     once; ``counts`` are the training folds' and the full data's numbers of
     rows. While their Gram matrices take at most ``_CV_BATCH_BYTES``, the
     training folds and the full data are one batch of Gram problems; beyond,
-    the full data's problem and then each fold's are solved one at a time (a
-    generator of folds then keeps one fold's moments at a time). Returns the
+    the full data's problem and then each fold's are solved one at a time,
+    each training fold's moments consumed (centred and scaled in place; a
+    generator of folds then keeps one fold's moments at a time). A test fold
+    is anything with :meth:`~tflasso._design.Moments.mse`. Returns the
     grids, the validation errors and the full data's fits with its means about
     the moments' shift: ``(W, gap, n_iter, x_mean, y_mean)``.
     """
@@ -386,7 +434,8 @@ def cross_validate_moments(full, folds, counts, alphas, l1_ratios, factor, posit
         mse = []
         for f, (train, test) in enumerate(folds):
             _, fold_mse, _, fold_gaps = _solve_moments([train], [test], counts[f : f + 1],
-                                                       grids, *options)
+                                                       grids, *options, in_place=True)
+            del train, test  # before the generator makes the next fold
             mse.append(fold_mse)
             gaps += fold_gaps
         mse = np.concatenate(mse, axis=2)
@@ -396,15 +445,17 @@ def cross_validate_moments(full, folds, counts, alphas, l1_ratios, factor, posit
 
 
 def _solve_moments(moments, tests, counts, alphas, l1_ratios, factor, positive, eps,
-                   tol, max_iter, fit_intercept, xla):
+                   tol, max_iter, fit_intercept, xla, in_place=False):
     """One batch of :func:`cross_validate_moments`: the Gram problems of
     ``moments`` (the full data's last), the errors on ``tests`` of the first
-    ones, the last problem's fits and every ``(gap, tolerance)``.
+    ones, the last problem's fits and every ``(gap, tolerance)``. The Gram
+    matrices are scaled in place by the last l1_ratio's path; ``in_place``:
+    see :func:`_centred_batch`.
 
     ``alphas``: an int (the automatic grid of the last problem, the full
     data), one grid for every l1_ratio, or one grid per l1_ratio (L, A).
     """
-    gram, xty, yy, x_mean, y_mean = _centred_batch(moments, len(moments), fit_intercept)
+    gram, xty, yy, x_mean, y_mean = _centred_batch(moments, fit_intercept, in_place)
     xty = xty[:, :, None, :]  # (B, p, 1, T)
     yy = yy.sum(axis=1, keepdims=True)  # (B, 1)
     free = _free_of_gram(gram[-1:], xty[-1:], factor) if np.ndim(alphas) == 0 else None
@@ -414,7 +465,8 @@ def _solve_moments(moments, tests, counts, alphas, l1_ratios, factor, positive, 
         if np.ndim(alphas) == 0:
             grid = _grid(xty[-1], factor, ratio, int(alphas), eps, free, positive)
         w, gap, n_iter = gram_path(gram, xty, yy, counts, grid, ratio, factor,
-                                   positive, tol * yy, max_iter, xla=xla)
+                                   positive, tol * yy, max_iter, xla=xla,
+                                   overwrite=i == len(l1_ratios) - 1)
         gaps.append((gap, np.broadcast_to(tol * yy, gap.shape)))
         mse.append(np.zeros((len(grid), 0)) if not tests else np.column_stack([
             test.mse(w[f], y_mean[f] - np.einsum("j,jat->at", x_mean[f], w[f]))

@@ -147,16 +147,24 @@ def path(problem, penalties, free, tolerance, max_iter):
     features, so each fit needs few full passes and small restricted solves,
     and the working sets' cached columns serve every alpha.
     """
+    p, t = problem.design.shape[1], problem.layout[1]
+    w = np.zeros((p, len(penalties), t))  # filled in place: a stacked list was two copies
+    gap, n_iter = np.zeros(len(penalties)), np.zeros(len(penalties), int)
+    for a, fit in enumerate(fits(problem, penalties, free, tolerance, max_iter)):
+        w[:, a], gap[a], n_iter[a] = fit
+    return w, gap, n_iter
+
+
+def fits(problem, penalties, free, tolerance, max_iter):
+    """:func:`path`'s fits one at a time, ``(w (p, T), gap, n_iter)``: a
+    caller that needs only their errors keeps none of the path's p x A."""
     y = problem.problems(problem.y)[:, 0]  # (n, T)
     columns = _Columns(problem.design, y)
     w = np.zeros((problem.design.shape[1], y.shape[1]))
-    fits = []
     for penalty in penalties:
         w, gap, n_iter = _solve_one(problem, y, penalty, free, tolerance, max_iter, w,
                                     columns, polish=True)
-        fits.append((w, gap, n_iter))
-    w, gap, n_iter = (np.array(v) for v in zip(*fits))
-    return w.transpose(1, 0, 2), gap, n_iter
+        yield w, gap, n_iter
 
 
 def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
