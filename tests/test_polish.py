@@ -218,3 +218,16 @@ def test_polish_traces_no_program(small, eager):
         tflasso.MultiTaskLasso(alpha=alpha).fit(X[:, :p], np.c_[y, -y])
     after = {key: f.experimental_get_tracing_count() for key, f in PROGRAMS.items()}
     assert before == after
+
+
+def test_rounds_after_the_gate_do_not_cost_convergence():
+    # Each round after the gate restarts FISTA's momentum: rounds of 10, 20,
+    # 40, ... left 2 of this weighted LassoCV's 40 fits above tol at
+    # max_iter=1000, where one uninterrupted call converges.
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.utils.estimator_checks import check_sample_weight_equivalence_on_dense_data
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        check_sample_weight_equivalence_on_dense_data(
+            "LassoCV", tflasso.LassoCV(alphas=10, cv=3))
