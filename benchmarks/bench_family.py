@@ -225,7 +225,7 @@ def report(table, command):
         f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; "
         f"load average {os.getloadavg()[0]:.2f} at the end",
         "",
-        __doc__.split("\n\n", 2)[2].strip(),
+        __doc__[__doc__.index("Wide Gaussian"):].strip(),
         "",
         "Sets: " + "; ".join(datasets.DESCRIPTIONS[name] for name in SETS) + ".",
         "",
