@@ -620,11 +620,12 @@ class _Polisher:
 
     def __call__(self, w, gap, n_iter, only):
         """Polish the problems ``only`` (padded, B x C) not yet exact.
+
         (Waiting for a support to settle lost most of the gain: on spectra
-        300 x 2,000 at 0.01
-        alpha_max, FISTA's supports shrink for hundreds of iterations, and
-        polishing them anyway, each polish dropping the features whose signs
-        change, took 119 passes against 889.)"""
+        300 x 2,000 at 0.01 alpha_max, FISTA's supports shrink for hundreds
+        of iterations, and polishing them anyway, each polish dropping the
+        features whose signs change, took 119 passes against 889.)
+        """
         n_sets, p, c, t = self.problem[1].shape
         # An iteration costs a p x p product per column.
         spent = n_iter[:, :c].astype(np.float64) * p * p * t

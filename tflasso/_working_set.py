@@ -278,10 +278,10 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0):
 
 
 def _polished(columns, ws, w, penalty, y, n, spent):
-    """``w`` (k, T) on the columns ``ws`` (its support, and features that
-    may join it) polished (see :mod:`tflasso._polish`; the Gram-form solves
-    polish themselves), when their products cost little against the
-    ``spent`` multiply-adds; the next full pass certifies it."""
+    """``w`` (k, T) on its support's columns ``ws`` polished (see
+    :mod:`tflasso._polish`; the Gram-form solves polish themselves), when
+    their products cost little against the ``spent`` multiply-adds; the next
+    call or full pass certifies it."""
     k, t = w.shape
     if not k or not _polish.affordable(
         _polish.products_cost(n, k) + _polish.factor_cost(k * t), spent
