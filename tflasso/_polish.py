@@ -434,7 +434,8 @@ def polish_design(design, y, penalty, free, w, gap, tol, spent, only):
     points and gaps, ``tol`` (C,) absolute, ``spent`` the loop's multiply-adds,
     ``only`` (C,) the problems to polish. Their supports' columns give the
     Gram problem to polish (``n |S|^2``); a full pass certifies the
-    candidates, kept where within tol or better.
+    candidates, kept where within tol or better. None where the polish is
+    not affordable.
     """
     n = design.shape[0]
     p, c, t = w.shape
@@ -442,7 +443,7 @@ def polish_design(design, y, penalty, free, w, gap, tol, spent, only):
     support = np.flatnonzero(w[:, only].any(axis=(1, 2)) | (factor == 0))
     k = support.size
     if not k or not affordable(products_cost(n, k) + factor_cost(k * t), spent):
-        return w, gap
+        return None
     block = design.block(support)
     flat = np.asarray(y, np.float64).reshape(n, c * t)
     gram = block.T @ block / n

@@ -266,10 +266,13 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0):
         # Not certified here: the next call (or the next full pass) does it.
         support = np.flatnonzero(w[:, 0].any(axis=1) | (sub.factor == 0))
         new = w[:, 0].astype(np.float64)
-        new[support] = _polished(
+        polished = _polished(
             columns, ws[support], new[support], sub._replace(factor=sub.factor[support]),
             y, n, n_iter[0] * 2 * stored,
         )
+        if polished is None:
+            return None
+        new[support] = polished
         return new[:, None], np.where(np.array_equal(new, w[:, 0]), gap, np.inf)
 
     w, _, n_iter = _programs.polished_rounds(solve, polish, np.array([tol]), max_iter,
@@ -280,13 +283,13 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0):
 def _polished(columns, ws, w, penalty, y, n, spent):
     """``w`` (k, T) on its support's columns ``ws`` polished (see
     :mod:`tflasso._polish`; the Gram-form solves polish themselves), when
-    their products cost little against the ``spent`` multiply-adds; the next
-    call or full pass certifies it."""
+    their products cost little against the ``spent`` multiply-adds (else
+    None); the next call or full pass certifies it."""
     k, t = w.shape
     if not k or not _polish.affordable(
         _polish.products_cost(n, k) + _polish.factor_cost(k * t), spent
     ):
-        return w
+        return None
     gram, xty = columns.products(ws)
     gram, xty = gram[None] / n, xty[None, :, None] / n
     polished, _, accepted = _polish.polish(
