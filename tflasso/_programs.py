@@ -59,8 +59,13 @@ _MAX_XLA_FEATURES = 800
 # The padded sizes of working sets' restricted problems: a wide fit at 0.01
 # alpha_max grew its set through 16, 32, 64, 128, 256 and 520 features, six
 # XLA compilations of 1.5 to 2.3 s each (on a loaded machine) for solves of
-# 1 to 28 ms; with these two sizes, two.
-_FEW_SIZES = (64, 256)
+# 1 to 28 ms; with these sizes, at most four. 512 and 768 pay for their
+# compilations on wide data: along a path on 300 x 2,000, restricted
+# problems of 260 to 600 features take 5,000 iterations, per iteration
+# 1.0-1.3 ms uncompiled, 0.13 ms compiled at 512 (quiet machine). Above,
+# uncompiled: at 1,024 compiled, 0.8 against 1.2 ms, but padding 600
+# features to 1,024 made a path slower than uncompiled (1.4 ms, loaded).
+_FEW_SIZES = (64, 256, 512, 768)
 # The best relative duality gap asked of float32 iterations (they stall near
 # 1e-6); tighter tolerances are finished in float64.
 _FLOAT32_TOL = 3e-5
