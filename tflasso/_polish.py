@@ -223,6 +223,10 @@ def _signed_solves(gram, xty, jobs, l1, l2, positive):
     buckets = {}
     for i, (_, _, support, _) in enumerate(jobs):
         buckets.setdefault(max(8, 1 << int(support.size - 1).bit_length()), []).append(i)
+    # A lone problem is solved at its own size (padding 260 features to 512
+    # made a path's solves 8 times the work).
+    buckets = {(jobs[m[0]][2].size if len(m) == 1 else size): m
+               for size, m in buckets.items()}
     for size, members in buckets.items():
         n = len(members)
         matrix, rhs = np.zeros((n, size, size)), np.zeros((n, size))

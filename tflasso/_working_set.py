@@ -163,12 +163,12 @@ def fits(problem, penalties, free, tolerance, max_iter):
     w = np.zeros((problem.design.shape[1], y.shape[1]))
     for penalty in penalties:
         w, gap, n_iter = _solve_one(problem, y, penalty, free, tolerance, max_iter, w,
-                                    columns, polish=True)
+                                    columns, polish=True, predict=True)
         yield w, gap, n_iter
 
 
 def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
-               polish=False):
+               polish=False, predict=False):
     """One problem, ``y`` (n, T): ``(w (p, T), gap, n_iter)``.
 
     With ``polish``, a warm start that already meets the tolerance is still
@@ -176,6 +176,14 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
     one pass per alpha: otherwise, low on a path, successive alphas can keep
     the same coefficients, and their cross-validation errors tie to the
     last bit (the choice of alpha then hangs on rounding).
+
+    With ``predict`` (along a path), the first round first tries the exact
+    polish of the warm start on the working set (its signed support, grown
+    by the features that break the optimality conditions; see
+    :mod:`tflasso._polish`): from the last alpha's solution the support
+    rarely changes, so that one factorisation often meets the tolerance
+    where FISTA took about a hundred iterations. The next full pass
+    certifies it; otherwise FISTA goes on from it.
     """
     design, n = problem.design, problem.n
     p, t = w0.shape
@@ -207,6 +215,15 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
         ws = _select(duals, max(duals.max(initial=0.0), l1), penalty.factor,
                      col_norm2 / n, support, size)
         by_gram = columns.gram_is_cheaper(ws)
+        if predict and passes == 1 and w.any():
+            predicted = _polished(
+                columns, ws, w[ws], penalty._replace(factor=np.asarray(penalty.factor)[ws]),
+                y, n, np.inf,
+            )
+            if predicted is not None and not np.array_equal(predicted, w[ws]):
+                w[:] = 0
+                w[ws] = predicted
+                continue
         if size == p:
             # The restricted problem is the whole problem: solve it to the
             # final tolerance at once.
