@@ -62,17 +62,6 @@ EXCLUDED = {
     r"test_warm_start(_multitask_lasso)?": (NEEDS_THE_CORE, MAX_ITER + "; and two "
         "warm-started fits of 5 passes are not one of 10, since FISTA's "
         "momentum restarts with each fit"),
-    "test_multi_task_lasso_cv_dtype": (NEEDS_THE_CORE, "the fit stops at a duality "
-        "gap within tol=1e-6 (coef 0.9983 for 0.999), where coordinate descent "
-        "lands on the exact solution in 2 passes; the test asks 3 decimals (FISTA "
-        "meets the tolerance before the exact polish's gate, so it is not polished)"),
-    r"test_enet_ridge_consistency\[(False-[13]|True-1)-(1e-06|0\.1|1\.0)\]"
-    r"|test_enet_ols_consistency\[.*\]": (NEEDS_THE_CORE, "agreement with "
-        "Ridge/OLS to rtol 5e-7 and 1e-11 at tol=1e-11 to 1e-16 asks for float64 "
-        "round-off accuracy; FISTA meets these tolerances' duality gap (relative to "
-        "||y||^2 of targets without noise) in 30 to 180 iterations, before the exact "
-        "polish's gate, so the fit is not polished (coefficients up to 1e-5 relative "
-        "from Ridge's)"),
 }
 
 
