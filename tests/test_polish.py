@@ -5,8 +5,10 @@ here in numpy on explicitly centred, weighted data), equals scikit-learn's
 coordinate descent run to tol=1e-12, stays finite and certified on a
 rank-deficient support, and traces no program. The polish is gated (see
 ``tflasso._programs._POLISH_AFTER``): a fit that FISTA finishes within the
-gate never calls it, and a fit whose ``max_iter`` runs out is not polished
-(max_iter bounds the work; it warns, as scikit-learn's does).
+gate never calls it, unless its tolerance asks for float64's precision
+(``_programs._EXACT_TOL``: then it is polished once converged), and a fit
+whose ``max_iter`` runs out is not polished (max_iter bounds the work; it
+warns, as scikit-learn's does).
 The small problems here converge within the gate, so the maths tests lower
 it (the ``eager`` fixture) to make them polish.
 """
@@ -231,3 +233,18 @@ def test_rounds_after_the_gate_do_not_cost_convergence():
         warnings.simplefilter("error", ConvergenceWarning)
         check_sample_weight_equivalence_on_dense_data(
             "LassoCV", tflasso.LassoCV(alphas=10, cv=3))
+
+
+@pytest.mark.parametrize("precompute", [True, False])
+def test_fit_converged_at_a_tight_tol_is_polished(small, precompute):
+    # tol=1e-10 is below what float32 iterations meet (_programs._EXACT_TOL):
+    # FISTA converges within the gate, and the fit is polished once, to
+    # scikit-learn's coordinate descent run to tol=1e-14 (FISTA's own
+    # iterate is off by about the square root of the gap).
+    X, y = small
+    params = dict(alpha=0.02, l1_ratio=0.7)
+    reference = sk.ElasticNet(tol=1e-14, max_iter=100_000, **params).fit(X, y)
+    model = tflasso.ElasticNet(tol=1e-10, precompute=precompute, **params).fit(X, y)
+    assert model.n_iter_ < _programs._POLISH_AFTER
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-9, atol=1e-12)
+

@@ -32,7 +32,10 @@ Numpy, one problem at a time (supports are small), float64; one batched
 call of the certificate checks every candidate.
 """
 
+import functools
+
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from . import _programs
 
@@ -74,6 +77,20 @@ _GROW = 2
 _RETRY = 10.0
 _VIOLATION = 1e-9
 _ENTRY = 1e-9
+# The polish runs numpy's BLAS and LAPACK on one thread: beside TensorFlow's
+# thread pools, OpenBLAS's threads wait for the cores (measured on 2 cores:
+# a 128 x 128 np.linalg.solve took 108 ms with OpenBLAS's 2 threads in a
+# process that had imported TensorFlow, 0.13 ms with one; ElasticNet with
+# l1_ratio=0 on 300 x 100 at tol=1e-11, whose polish is one such solve, took
+# 125 ms of CPU a fit, 4.5 ms with one thread).
+_BLAS_THREADS = 1
+
+
+@functools.cache
+def _blas():
+    """numpy's BLAS, as threadpoolctl sees it (made once: about a millisecond;
+    a limit then costs about 30 us)."""
+    return ThreadpoolController()
 
 
 class Ledger:
@@ -135,7 +152,15 @@ def polish(gram, xty, yy, n, penalty, free, w, gap, tol, spent, ledger=None,
     the polish work and failures across calls; ``only``
     (B, C) bool restricts the problems tried. Returns the new points and
     gaps (the old ones where not accepted) and which were accepted.
+    numpy's BLAS runs on _BLAS_THREADS meanwhile.
     """
+    with _blas().limit(limits=_BLAS_THREADS, user_api="blas"):
+        return _polish_batch(gram, xty, yy, n, penalty, free, w, gap, tol, spent, ledger,
+                             only)
+
+
+def _polish_batch(gram, xty, yy, n, penalty, free, w, gap, tol, spent, ledger, only):
+    """:func:`polish`, at whatever BLAS threads are set."""
     n_sets, p, c, t = xty.shape
     w = np.array(w, np.float64)
     gap = np.array(gap, np.float64)
@@ -248,14 +273,24 @@ def _signed_solves(gram, xty, jobs, l1, l2, positive):
 
 def _improves(gram, xty, yy, penalty, w, candidate, gap, new_gap, tol):
     """Where ``candidate`` does not raise the objective and its gap is
-    within ``tol`` or below ``gap``."""
+    within ``tol`` or below ``gap``.
+
+    Gaps within _ROUNDING of ``||y||^2 / n`` are rounding (the Gram form's
+    squared residual ``yy - 2 w.q + w.Gw`` cancels to about that): a
+    tolerance tighter than that is met by any of them, or a finishing polish
+    at scikit-learn's tol=1e-16 (test_enet_ridge_consistency) would hang on
+    which of the iterate's and the exact point's gaps rounded lower (-2e-15
+    against 2e-14, tol 8e-15; the exact point's coefficients 5e-8 from
+    Ridge's, the iterate's 6e-4).
+    """
     factor = np.asarray(penalty.factor, np.float64)
     l1 = np.asarray(penalty.alpha) * np.asarray(penalty.l1_ratio)
     l2 = np.asarray(penalty.alpha) - l1
     before = _objective(gram, xty, w, factor, l1, l2)
     after = _objective(gram, xty, candidate, factor, l1, l2)
-    return (np.isfinite(new_gap) & (after <= before + _ROUNDING * np.abs(yy))
-            & ((new_gap <= tol) | (new_gap < gap)))
+    rounding = _ROUNDING * np.abs(yy)
+    return (np.isfinite(new_gap) & (after <= before + rounding)
+            & ((new_gap <= np.maximum(tol, rounding)) | (new_gap < gap)))
 
 
 def _violators(penalty, w, corr):

@@ -123,8 +123,8 @@ def _operator(problem, penalty, tolerance, max_iter, w0, repeat):
         return _polish.polish_design(design, y, penalty, free, w, gap, tolerance,
                                      2.0 * stored * n_iter.sum(), only)
 
-    w, gap, n_iter = _programs.polished_rounds(solve, polish, tolerance, max_iter, w0)
-    return w, gap, n_iter
+    exact = _programs.asks_exact(tolerance, np.repeat(problem.yy, repeat))
+    return _programs.polished_rounds(solve, polish, tolerance, max_iter, w0, exact)
 
 
 def path(problem, alphas, l1_ratio, factor, positive, eps, tol, max_iter, form):

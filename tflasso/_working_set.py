@@ -194,6 +194,8 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
     unpenalised = np.asarray(penalty.factor) == 0
     w = w0.astype(np.float64).copy()
     l1 = float(penalty.alpha[0] * penalty.l1_ratio[0])
+    # The final tolerance decides, not the restricted solves' tighter ones.
+    exact = bool(_programs.asks_exact(tol, np.sum(y * y) / n))
     size = min(p, max(_MIN_SIZE, 2 * np.count_nonzero(w.any(axis=1))))
     # max_iter bounds the work in passes over X, as scikit-learn's epochs:
     # each round's full pass counts one, a restricted iteration its share.
@@ -235,7 +237,7 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
         share = columns.iteration_share(ws, by_gram)
         budget = max(1, int((max_iter - passes) / share))
         w_ws, inner = _restricted(columns, problem, ws, by_gram, y, penalty,
-                                  inner_tol, min(budget, 2**31 - 1), w[ws])
+                                  inner_tol, min(budget, 2**31 - 1), w[ws], exact)
         w[:] = 0
         w[ws] = w_ws
         passes += inner * share
@@ -244,8 +246,9 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
     return w, gap, int(np.ceil(passes))
 
 
-def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0):
-    """The problem on the columns ``ws``: ``(w (k, T), n_iter)``."""
+def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0, exact):
+    """The problem on the columns ``ws``: ``(w (k, T), n_iter)``; ``exact``:
+    polished once converged (see :func:`tflasso._programs.asks_exact`)."""
     n = problem.n
     sub = penalty._replace(factor=np.asarray(penalty.factor)[ws])
     free = None
@@ -261,6 +264,7 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0):
         w, _, n_iter = _programs.solve_gram(
             gram[None] / n, xty[None, :, None] / n, yy, np.array([float(n)]), sub,
             free, np.array([[tol]]), max_iter, w0[None, :, None], few_sizes=True,
+            exact=exact,
         )
         return w[0, :, 0], int(n_iter[0, 0])
     design = columns.design
@@ -293,7 +297,7 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0):
         return new[:, None], np.where(np.array_equal(new, w[:, 0]), gap, np.inf)
 
     w, _, n_iter = _programs.polished_rounds(solve, polish, np.array([tol]), max_iter,
-                                             w0[:, None])
+                                             w0[:, None], np.array([exact]))
     return w[:, 0].astype(np.float64), int(n_iter[0])
 
 
