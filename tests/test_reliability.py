@@ -382,3 +382,28 @@ def test_lasso_cv_sample_weight_scale_does_not_matter():
         scaled = LassoCV(cv=3, alphas=5).fit(X, y, sample_weight=scale)
     assert scaled.alpha_ == reference.alpha_
     np.testing.assert_allclose(scaled.coef_, reference.coef_, rtol=1e-9, atol=1e-12)
+
+
+def test_blas_threads_are_restored_after_fits():
+    """Small fits run numpy's BLAS on one thread (tflasso._threads); no limit
+    outlives a fit, and the fits' results do not depend on it."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads():
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    X, y = make_problem(40, 60, n_informative=4, seed=61)  # p > n: working sets
+    alpha = 0.05 * np.max(np.abs(X.T @ (y - y.mean()))) / len(y)
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        coef = Lasso(alpha=alpha, tol=1e-8).fit(X, y).coef_
+        LassoCV(cv=3, alphas=5).fit(X, y)
+        lasso_path(X, y, alphas=[alpha])
+        assert blas_threads() == before
+        # Fits in threads enter and leave the limit in any order.
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(lambda a: Lasso(alpha=a).fit(X, y), alpha * np.arange(1, 9)))
+        assert blas_threads() == before
+    with threadpool_limits(limits=1, user_api="blas"):
+        np.testing.assert_allclose(Lasso(alpha=alpha, tol=1e-8).fit(X, y).coef_, coef,
+                                   rtol=1e-7, atol=1e-10)

@@ -31,6 +31,7 @@ from ._lasso import _COMMON
 from ._lazy import Problem, _stream, _strategies  # TensorFlow only when a fit runs
 from ._path import enet_path, lasso_path, sorted_alphas
 from ._validation import check_finite_result
+from . import _threads
 
 
 def one_standard_error(alphas, mse_path):
@@ -59,6 +60,7 @@ class _CrossValidated(LinearPredictor):
         return getattr(self, "positive", False)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @_threads.limited(lambda self, X=None, *_: X)
     def fit(self, X, y=None, sample_weight=None, **params):
         """Choose the penalty by cross-validation, then refit on all the data.
 

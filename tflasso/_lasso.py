@@ -13,6 +13,7 @@ from ._base import (
 from ._lazy import Problem, _stream, _strategies  # TensorFlow only when a fit runs
 from ._path import enet_path
 from ._validation import check_gram
+from . import _threads
 
 
 class _Penalised(LinearPredictor):
@@ -20,6 +21,7 @@ class _Penalised(LinearPredictor):
 
     _tasks = False  # whether the targets are tasks of one problem
 
+    @_threads.limited(lambda self, X, *_: X)
     def _fit(self, X, y, sample_weight, l1_ratio, positive, precompute):
         streamed = is_stream(X)
         if streamed:

@@ -32,12 +32,9 @@ Numpy, one problem at a time (supports are small), float64; one batched
 call of the certificate checks every candidate.
 """
 
-import functools
-
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
-from . import _programs
+from . import _programs, _threads
 
 # Polishing a problem (factorisations, |S|^3 / 3 multiply-adds, of |S| T
 # unknowns with T tasks) may cost in all this share of its iterations'
@@ -77,22 +74,6 @@ _GROW = 2
 _RETRY = 10.0
 _VIOLATION = 1e-9
 _ENTRY = 1e-9
-# The polish runs numpy's BLAS and LAPACK on one thread: beside TensorFlow's
-# thread pools, OpenBLAS's threads wait for the cores (measured on 2 cores:
-# a 128 x 128 np.linalg.solve took 108 ms with OpenBLAS's 2 threads in a
-# process that had imported TensorFlow, 0.13 ms with one; ElasticNet with
-# l1_ratio=0 on 300 x 100 at tol=1e-11, whose polish is one such solve, took
-# 125 ms of CPU a fit, 4.5 ms with one thread).
-_BLAS_THREADS = 1
-
-
-@functools.cache
-def _blas():
-    """numpy's BLAS, as threadpoolctl sees it (made once: about a millisecond;
-    a limit then costs about 30 us)."""
-    return ThreadpoolController()
-
-
 class Ledger:
     """Per problem, the polish work already spent, and the signed support
     that failed last with the gap there: a support is tried again once the
@@ -152,9 +133,11 @@ def polish(gram, xty, yy, n, penalty, free, w, gap, tol, spent, ledger=None,
     the polish work and failures across calls; ``only``
     (B, C) bool restricts the problems tried. Returns the new points and
     gaps (the old ones where not accepted) and which were accepted.
-    numpy's BLAS runs on _BLAS_THREADS meanwhile.
+    numpy's BLAS runs on one thread meanwhile (see :mod:`tflasso._threads`:
+    ElasticNet with l1_ratio=0 on 300 x 100 at tol=1e-11, whose polish is
+    one solve, took 125 ms of CPU a fit with two threads, 4.5 ms with one).
     """
-    with _blas().limit(limits=_BLAS_THREADS, user_api="blas"):
+    with _threads.one_blas_thread():
         return _polish_batch(gram, xty, yy, n, penalty, free, w, gap, tol, spent, ledger,
                              only)
 
