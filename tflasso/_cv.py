@@ -60,7 +60,7 @@ class _CrossValidated(LinearPredictor):
         return getattr(self, "positive", False)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    @_threads.limited(lambda self, X=None, *_: X)
+    @_threads.limited()
     def fit(self, X, y=None, sample_weight=None, **params):
         """Choose the penalty by cross-validation, then refit on all the data.
 

@@ -21,7 +21,7 @@ class _Penalised(LinearPredictor):
 
     _tasks = False  # whether the targets are tasks of one problem
 
-    @_threads.limited(lambda self, X, *_: X)
+    @_threads.limited()
     def _fit(self, X, y, sample_weight, l1_ratio, positive, precompute):
         streamed = is_stream(X)
         if streamed:

@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_array, check_consistent_length
 
 from ._base import is_stream
 from ._lazy import Problem, _stream, _strategies  # TensorFlow only when a fit runs
+from . import _threads
 from ._validation import (
     check_finite_result,
     check_penalty_factor,
@@ -114,6 +115,7 @@ def grid_of(n_alphas, alphas):
     },
     prefer_skip_nested_validation=True,
 )
+@_threads.limited()
 def enet_path(
     X,
     y,

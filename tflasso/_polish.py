@@ -74,6 +74,8 @@ _GROW = 2
 _RETRY = 10.0
 _VIOLATION = 1e-9
 _ENTRY = 1e-9
+
+
 class Ledger:
     """Per problem, the polish work already spent, and the signed support
     that failed last with the gap there: a support is tried again once the

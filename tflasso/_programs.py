@@ -617,7 +617,12 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     n_iter = np.zeros((n_sets, cc), np.int32)
     key = "one" if jit and n_sets == 1 else jit
     args = _tensors((data, free, penalty))
-    polisher = None  # made when first needed: a fast fit runs as without it
+
+    @functools.cache  # made when first needed: a fast fit runs as without it
+    def polisher():
+        return _Polisher(_unscaled(gram, scaled, scale), xty, yy, n, unpadded_penalty,
+                         unpadded_free, tol[:, :c])
+
     for dtype, tolerance in stages:
         budget = max_iter if dtype == tf.float64 else (max_iter + 1) // 2
         for round_ in itertools.count():
@@ -630,7 +635,7 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
             size = budget - n_iter.max()
             if not round_:
                 size = min(size, _POLISH_AFTER)
-            elif polisher.ledger.used:
+            elif polisher().ledger.used:
                 size = min(size, _POLISH_AFTER << (round_ - 1))
             controls = Controls(tolerance, np.int32(size), np.int32(GAP_EVERY))
             w_new, gap_new, steps = _concrete(("gram", dtype, key))(
@@ -651,22 +656,16 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
             # and a fit stopped by it warns, as scikit-learn's does.
             if np.all(gap <= tolerance) or n_iter.max() >= budget:
                 break
-            if polisher is None:
-                polisher = _Polisher(_unscaled(gram, scaled, scale), xty, yy, n,
-                                     unpadded_penalty, unpadded_free, tol[:, :c])
             w, gap = np.array(w, np.float64), np.array(gap)  # polished in place
-            polisher(w, gap, n_iter, gap > tolerance)
+            polisher()(w, gap, n_iter, gap > tolerance)
             if np.all(gap <= tolerance) or not np.any(steps):
                 break
         if np.all(gap <= tol) or n_iter.max() >= max_iter:
             break
     finish = _pad(exact, (n_sets, cc), False) & (gap <= tol)
     if finish.any():
-        if polisher is None:
-            polisher = _Polisher(_unscaled(gram, scaled, scale), xty, yy, n,
-                                 unpadded_penalty, unpadded_free, tol[:, :c])
         w, gap = np.array(w, np.float64), np.array(gap)
-        polisher(w, gap, n_iter, finish)
+        polisher()(w, gap, n_iter, finish)
     return w[:, :p, :c, :t].astype(np.float64), gap[:, :c], n_iter[:, :c]
 
 

@@ -18,7 +18,7 @@ import itertools
 import numpy as np
 
 from . import _polish
-from . import _programs, _threads
+from . import _programs
 from . import _working_set
 from ._design import HeldOutRows, Moments, normalise_weights, offsets, validation_mse
 from ._problem import Problem, alpha_max, penalty as make_penalty
@@ -74,7 +74,6 @@ def _grid(xty, factor, l1_ratio, n_alphas, eps, free, positive):
     return np.geomspace(top, top * eps, num=n_alphas)
 
 
-@_threads.limited(lambda problem, *_: getattr(problem.design, "X", None))
 def fit(problem, alpha, l1_ratio, factor, positive, tol, max_iter, w0, form):
     """One fit: ``(W (p, K), gap (C,), n_iter (C,))``."""
     c, t = problem.layout
@@ -128,7 +127,6 @@ def _operator(problem, penalty, tolerance, max_iter, w0, repeat):
     return _programs.polished_rounds(solve, polish, tolerance, max_iter, w0, exact)
 
 
-@_threads.limited(lambda problem, *_: getattr(problem.design, "X", None))
 def path(problem, alphas, l1_ratio, factor, positive, eps, tol, max_iter, form):
     """One problem along a grid of alphas: ``(alphas, W (p, A, T), gap, n_iter)``.
 
@@ -303,7 +301,6 @@ def fold_moments(X, Y, sw, folds, fit_intercept, lazy=False):
     return full, pairs, x_shift, y_shift
 
 
-@_threads.limited(lambda X, *_: X)
 def cross_validate(X, Y, sw, folds, alphas, l1_ratios, factor, positive, eps, tol,
                    max_iter, fit_intercept, tasks, form):
     """Every alpha (and l1_ratio) of every fold.

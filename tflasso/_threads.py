@@ -11,6 +11,7 @@ and restored after it: no thread setting outlives a fit.
 
 import contextlib
 import functools
+import inspect
 import threading
 
 import numpy as np
@@ -76,13 +77,17 @@ def for_data(X):
     return one_blas_thread() if entries <= _SMALL_ENTRIES else contextlib.nullcontext()
 
 
-def limited(data):
-    """Decorate a function to run under :func:`for_data` of ``data(*args)``,
-    the data among its arguments."""
+def limited(name="X"):
+    """Decorate a function to run under :func:`for_data` of its argument
+    ``name`` (given by position or by keyword)."""
     def decorate(function):
+        position = list(inspect.signature(function).parameters).index(name)
+
         @functools.wraps(function)
         def run(*args, **kwargs):
-            with for_data(data(*args)):
+            X = kwargs[name] if name in kwargs else (
+                args[position] if position < len(args) else None)
+            with for_data(X):
                 return function(*args, **kwargs)
         return run
     return decorate

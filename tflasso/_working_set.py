@@ -302,8 +302,9 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0, ex
 
 
 def _polished(columns, ws, w, penalty, y, n, spent):
-    """``w`` (k, T) on its support's columns ``ws`` polished (see
-    :mod:`tflasso._polish`; the Gram-form solves polish themselves), when
+    """``w`` (k, T) on the columns ``ws`` (its support, or a working set
+    whose other features may join it) polished (see :mod:`tflasso._polish`;
+    the Gram-form solves polish themselves), when
     their products cost little against the ``spent`` multiply-adds (else
     None); the next call or full pass certifies it."""
     k, t = w.shape
