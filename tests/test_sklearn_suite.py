@@ -61,17 +61,6 @@ EXCLUDED = {
         "polish at half the budget (2.56: each polish restarts FISTA's momentum) "
         "does not fix it; the Gram form would need to iterate on working sets "
         "counted as their share of a pass, as the working-set form does"),
-    r"test_warm_start(_multitask_lasso)?": (NEEDS_THE_CORE, "two warm-started "
-        "fits of max_iter=5 must equal one of 10, as coordinate descent's (its "
-        "state is the coefficients alone). X is 50 x 200, so working sets, whose "
-        "state beyond the coefficients does not carry over to the next fit: the "
-        "set's size (grown from the gap's history), FISTA's momentum, and the "
-        "restricted solve cut where the pass budget ends (coefficients differ by "
-        "0.20; MultiTaskLasso by 2.4e-3). Passing needs each unit of max_iter to "
-        "be a function of the coefficients: outer rounds (a full pass and a "
-        "restricted solve to its tolerance, the set's size from the support) "
-        "counted as celer and skglm count them, inner work bounded apart (issue "
-        "11), which changes what max_iter and n_iter_ mean for working sets"),
 }
 
 

@@ -334,10 +334,11 @@ class ElasticNetCV(_CrossValidated, BaseEstimator):
         fold's path iterates on ``X``, dense or sparse.
 
     max_iter : int, default=1000
-        Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or large X), one per
-        full pass plus each restricted iteration's share of a pass, so that it
-        means about the work of as many scikit-learn epochs.
+        Maximum number of passes over the data: iterations of the
+        proximal-gradient loop on all features or, for working sets (wide or
+        large X), outer rounds, as celer and skglm count them: a full pass
+        that checks the duality gap and ranks the features, then a solve on
+        the working set (at most 10,000 inner iterations, not counted).
 
     tol : float, default=1e-4
         Tolerance on each fit's duality gap, relative to
@@ -549,10 +550,11 @@ class LassoCV(_CrossValidated, BaseEstimator):
         fold's path iterates on ``X``, dense or sparse.
 
     max_iter : int, default=1000
-        Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or large X), one per
-        full pass plus each restricted iteration's share of a pass, so that it
-        means about the work of as many scikit-learn epochs.
+        Maximum number of passes over the data: iterations of the
+        proximal-gradient loop on all features or, for working sets (wide or
+        large X), outer rounds, as celer and skglm count them: a full pass
+        that checks the duality gap and ranks the features, then a solve on
+        the working set (at most 10,000 inner iterations, not counted).
 
     tol : float, default=1e-4
         Tolerance on each fit's duality gap, relative to
@@ -773,10 +775,11 @@ class MultiTaskElasticNetCV(_MultiTask, _CrossValidated, BaseEstimator):
         fold's path iterates on ``X``, dense or sparse.
 
     max_iter : int, default=1000
-        Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or large X), one per
-        full pass plus each restricted iteration's share of a pass, so that it
-        means about the work of as many scikit-learn epochs.
+        Maximum number of passes over the data: iterations of the
+        proximal-gradient loop on all features or, for working sets (wide or
+        large X), outer rounds, as celer and skglm count them: a full pass
+        that checks the duality gap and ranks the features, then a solve on
+        the working set (at most 10,000 inner iterations, not counted).
 
     tol : float, default=1e-4
         Tolerance on each fit's duality gap, relative to
@@ -981,10 +984,11 @@ class MultiTaskLassoCV(_MultiTask, _CrossValidated, BaseEstimator):
         fold's path iterates on ``X``, dense or sparse.
 
     max_iter : int, default=1000
-        Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or large X), one per
-        full pass plus each restricted iteration's share of a pass, so that it
-        means about the work of as many scikit-learn epochs.
+        Maximum number of passes over the data: iterations of the
+        proximal-gradient loop on all features or, for working sets (wide or
+        large X), outer rounds, as celer and skglm count them: a full pass
+        that checks the duality gap and ranks the features, then a solve on
+        the working set (at most 10,000 inner iterations, not counted).
 
     tol : float, default=1e-4
         Tolerance on each fit's duality gap, relative to

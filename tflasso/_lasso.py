@@ -146,10 +146,11 @@ class ElasticNet(_Penalised, BaseEstimator):
         the Gram form.
 
     max_iter : int, default=1000
-        Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or large X), one per
-        full pass plus each restricted iteration's share of a pass, so that it
-        means about the work of as many scikit-learn epochs.
+        Maximum number of passes over the data: iterations of the
+        proximal-gradient loop on all features or, for working sets (wide or
+        large X), outer rounds, as celer and skglm count them: a full pass
+        that checks the duality gap and ranks the features, then a solve on
+        the working set (at most 10,000 inner iterations, not counted).
 
     tol : float, default=1e-4
         Tolerance on the duality gap, relative to ``||y - mean(y)||^2 / n``
@@ -369,10 +370,11 @@ class Lasso(ElasticNet):
         the Gram form.
 
     max_iter : int, default=1000
-        Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or large X), one per
-        full pass plus each restricted iteration's share of a pass, so that it
-        means about the work of as many scikit-learn epochs.
+        Maximum number of passes over the data: iterations of the
+        proximal-gradient loop on all features or, for working sets (wide or
+        large X), outer rounds, as celer and skglm count them: a full pass
+        that checks the duality gap and ranks the features, then a solve on
+        the working set (at most 10,000 inner iterations, not counted).
 
     tol : float, default=1e-4
         Tolerance on the duality gap, relative to ``||y - mean(y)||^2 / n``

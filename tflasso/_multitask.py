@@ -36,10 +36,11 @@ class MultiTaskElasticNet(_Penalised, BaseEstimator):
         Whether to fit an (unpenalised) intercept per task.
 
     max_iter : int, default=1000
-        Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or sparse X), one per
-        full pass plus each restricted iteration's share of a pass, so that it
-        means about the work of as many scikit-learn epochs.
+        Maximum number of passes over the data: iterations of the
+        proximal-gradient loop on all features or, for working sets (wide or
+        sparse X), outer rounds, as celer and skglm count them: a full pass
+        that checks the duality gap and ranks the features, then a solve on
+        the working set (at most 10,000 inner iterations, not counted).
 
     tol : float, default=1e-4
         Tolerance on the duality gap, relative to ``||Y - mean(Y)||_F^2 / n``.
@@ -196,10 +197,11 @@ class MultiTaskLasso(MultiTaskElasticNet):
         Whether to fit an (unpenalised) intercept per task.
 
     max_iter : int, default=1000
-        Maximum work, in passes over the data: iterations of the proximal-gradient
-        loop on all features, or, for working sets (wide or sparse X), one per
-        full pass plus each restricted iteration's share of a pass, so that it
-        means about the work of as many scikit-learn epochs.
+        Maximum number of passes over the data: iterations of the
+        proximal-gradient loop on all features or, for working sets (wide or
+        sparse X), outer rounds, as celer and skglm count them: a full pass
+        that checks the duality gap and ranks the features, then a solve on
+        the working set (at most 10,000 inner iterations, not counted).
 
     tol : float, default=1e-4
         Tolerance on the duality gap, relative to ``||Y - mean(Y)||_F^2 / n``.

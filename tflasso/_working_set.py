@@ -29,6 +29,12 @@ _MIN_SIZE = 16
 # 10,000 x 1,000 at 0.01 alpha_max: 141 -> 109 ms, and the support of a
 # tol-1e-10 solution where a looser rule missed one feature).
 _INNER_TOL = 0.05
+# ``max_iter`` counts outer rounds, as celer's and skglm's do: a round is
+# one full pass over X and one restricted solve, whose inner iterations are
+# bounded by this instead (as celer's and skglm's ``max_epochs``). An
+# iteration on a set that holds every feature is itself a pass and counts
+# one, as in the other forms.
+_INNER_MAX_ITER = 10_000
 # In float32 (the operator form on float32 X) that may be out of reach: stop
 # at this fraction of the current full gap, as celer does, but not below half
 # the final tolerance.
@@ -72,16 +78,6 @@ class _Columns:
         """Whether a Gram iteration (|idx|^2) beats two passes over the columns."""
         return len(idx) ** 2 <= 2 * self._stored(idx)
 
-    def iteration_share(self, idx, by_gram):
-        """An iteration on the columns ``idx``, as a share of a full pass.
-
-        A pass is an iteration on all of X (a product and a transposed
-        product, as a scikit-learn epoch): ``|idx|^2`` multiply-adds in the
-        Gram form, twice the columns' stored entries on the columns.
-        """
-        work = len(idx) ** 2 if by_gram else 2 * self._stored(idx)
-        return work / max(2 * self._stored(), 1)
-
     def products(self, idx):
         """``(G, q)`` of the columns ``idx`` (unnormalised), cached for dense X.
 
@@ -124,8 +120,7 @@ def solve(problem, penalty, free, tolerance, max_iter, w0):
     """Each problem by working sets: ``(W (p, C, T), gap (C,), n_iter (C,))``.
 
     ``tolerance`` is absolute, ``w0`` (p, C, T); ``max_iter`` bounds each
-    problem's work in passes over X, and ``n_iter`` counts them: a round's
-    full pass counts one, a restricted iteration its share of a pass.
+    problem's outer rounds, and ``n_iter`` counts them (see _INNER_MAX_ITER).
     """
     y = problem.problems(problem.y)
     results = []
@@ -197,9 +192,8 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
     # The final tolerance decides, not the restricted solves' tighter ones.
     exact = bool(_programs.asks_exact(tol, np.sum(y * y) / n))
     size = min(p, max(_MIN_SIZE, 2 * np.count_nonzero(w.any(axis=1))))
-    # max_iter bounds the work in passes over X, as scikit-learn's epochs:
-    # each round's full pass counts one, a restricted iteration its share.
-    passes, previous_gap = 0.0, np.inf
+    # max_iter bounds the outer rounds (see _INNER_MAX_ITER).
+    passes, previous_gap = 0, np.inf
     while True:
         support = np.flatnonzero(w.any(axis=1) | unpenalised)
         residual = y - columns.matvec(support, w[support])
@@ -234,16 +228,17 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
             inner_tol = _INNER_TOL * tol
         else:
             inner_tol = max(_INNER_GAP_FRACTION * gap, 0.5 * tol)
-        share = columns.iteration_share(ws, by_gram)
-        budget = max(1, int((max_iter - passes) / share))
+        # An iteration on every feature is a pass; on fewer, inner work.
+        budget = max(1, max_iter - passes) if size == p else _INNER_MAX_ITER
         w_ws, inner = _restricted(columns, problem, ws, by_gram, y, penalty,
-                                  inner_tol, min(budget, 2**31 - 1), w[ws], exact)
+                                  inner_tol, budget, w[ws], exact)
         w[:] = 0
         w[ws] = w_ws
-        passes += inner * share
-        if size == p and inner == 0:
-            break  # the whole problem is in the set and cannot improve
-    return w, gap, int(np.ceil(passes))
+        if size == p:
+            passes += max(inner - 1, 0)  # the round counted one already
+            if inner == 0:
+                break  # the whole problem is in the set and cannot improve
+    return w, gap, passes
 
 
 def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0, exact):
