@@ -51,16 +51,6 @@ EXCLUDED = {
     "test_enet_nonfinite_params": (BY_DESIGN, "tflasso refuses X whose squares "
         "overflow before fitting, with a ValueError naming X (docs: bad inputs); "
         "scikit-learn's ValueError names its coordinate-descent iterations"),
-    "test_lasso_cv": (NEEDS_THE_CORE, "max_iter=150: the default form, working "
-        "sets, picks 0.056 as expected; precompute=True's Gram batch solves each "
-        "fold's 10 alphas at once from zero, on 200 features and 33 rows (a "
-        "singular Gram matrix, where FISTA's rate is sublinear): 19 of its 40 fits "
-        "are above tol at 150 iterations, the mean validation error at 0.056 is "
-        "1.49 against scikit-learn's 0.97, and it picks 0.12 (at max_iter=300, "
-        "0.056). Warm-starting one alpha at a time (1.20 at 150 iterations) or a "
-        "polish at half the budget (2.56: each polish restarts FISTA's momentum) "
-        "does not fix it; the Gram form would need to iterate on working sets "
-        "counted as their share of a pass, as the working-set form does"),
 }
 
 

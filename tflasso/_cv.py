@@ -331,7 +331,10 @@ class ElasticNetCV(_CrossValidated, BaseEstimator):
         the data, after which an iteration costs ``n_features**2`` per fold.
         'auto' uses them when ``n_samples >= n_features`` (at most 4096
         features) and they are cheap (see :class:`Lasso`); otherwise each
-        fold's path iterates on ``X``, dense or sparse.
+        fold's path iterates on ``X``, dense or sparse. ``True`` on ``X``
+        wider than tall (``n_features > n_samples``) takes working sets, whose
+        restricted problems are solved from their features' Gram matrices:
+        the full one would be singular and larger than ``X``.
 
     max_iter : int, default=1000
         Maximum number of passes over the data: iterations of the
@@ -547,7 +550,10 @@ class LassoCV(_CrossValidated, BaseEstimator):
         the data, after which an iteration costs ``n_features**2`` per fold.
         'auto' uses them when ``n_samples >= n_features`` (at most 4096
         features) and they are cheap (see :class:`Lasso`); otherwise each
-        fold's path iterates on ``X``, dense or sparse.
+        fold's path iterates on ``X``, dense or sparse. ``True`` on ``X``
+        wider than tall (``n_features > n_samples``) takes working sets, whose
+        restricted problems are solved from their features' Gram matrices:
+        the full one would be singular and larger than ``X``.
 
     max_iter : int, default=1000
         Maximum number of passes over the data: iterations of the
@@ -772,7 +778,10 @@ class MultiTaskElasticNetCV(_MultiTask, _CrossValidated, BaseEstimator):
         the data, after which an iteration costs ``n_features**2`` per fold.
         'auto' uses them when ``n_samples >= n_features`` (at most 4096
         features) and they are cheap (see :class:`Lasso`); otherwise each
-        fold's path iterates on ``X``, dense or sparse.
+        fold's path iterates on ``X``, dense or sparse. ``True`` on ``X``
+        wider than tall (``n_features > n_samples``) takes working sets, whose
+        restricted problems are solved from their features' Gram matrices:
+        the full one would be singular and larger than ``X``.
 
     max_iter : int, default=1000
         Maximum number of passes over the data: iterations of the
@@ -981,7 +990,10 @@ class MultiTaskLassoCV(_MultiTask, _CrossValidated, BaseEstimator):
         the data, after which an iteration costs ``n_features**2`` per fold.
         'auto' uses them when ``n_samples >= n_features`` (at most 4096
         features) and they are cheap (see :class:`Lasso`); otherwise each
-        fold's path iterates on ``X``, dense or sparse.
+        fold's path iterates on ``X``, dense or sparse. ``True`` on ``X``
+        wider than tall (``n_features > n_samples``) takes working sets, whose
+        restricted problems are solved from their features' Gram matrices:
+        the full one would be singular and larger than ``X``.
 
     max_iter : int, default=1000
         Maximum number of passes over the data: iterations of the

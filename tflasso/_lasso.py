@@ -41,7 +41,6 @@ class _Penalised(LinearPredictor):
                 # A user's Gram matrix is checked as scikit-learn checks it; the
                 # Gram form then computes its own (centred, weighted) one.
                 check_gram(precompute, X, sample_weight, self.fit_intercept)
-                precompute = True
             problem = Problem(X, Y, sample_weight, self.fit_intercept, self._tasks)
             form = _strategies.choose_form(X, precompute)
         p = problem.design.shape[1]
@@ -137,7 +136,10 @@ class ElasticNet(_Penalised, BaseEstimator):
         or ``n_samples * n_features**2 <= 5e8``), and otherwise
         working sets: the lasso is solved on the few features that can be
         non-zero, and one pass over all of them checks the duality gap and
-        grows the set. ``False`` iterates on ``X`` itself (a
+        grows the set. ``True`` on ``X`` wider than tall (``n_features >
+        n_samples``) also takes working sets, whose restricted problems are
+        solved from their features' Gram matrices: the full one would be
+        singular and larger than ``X``. ``False`` iterates on ``X`` itself (a
         ``tf.SparseTensor`` when ``X`` is sparse).
         A Gram matrix of shape (n_features, n_features) is accepted as in
         scikit-learn: one entry is checked against the data (a ValueError if
@@ -361,7 +363,10 @@ class Lasso(ElasticNet):
         or ``n_samples * n_features**2 <= 5e8``), and otherwise
         working sets: the lasso is solved on the few features that can be
         non-zero, and one pass over all of them checks the duality gap and
-        grows the set. ``False`` iterates on ``X`` itself (a
+        grows the set. ``True`` on ``X`` wider than tall (``n_features >
+        n_samples``) also takes working sets, whose restricted problems are
+        solved from their features' Gram matrices: the full one would be
+        singular and larger than ``X``. ``False`` iterates on ``X`` itself (a
         ``tf.SparseTensor`` when ``X`` is sparse).
         A Gram matrix of shape (n_features, n_features) is accepted as in
         scikit-learn: one entry is checked against the data (a ValueError if

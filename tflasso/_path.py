@@ -175,7 +175,10 @@ def enet_path(
         Whether to solve from the Gram matrix ``X^T X``. 'auto' uses it for
         ``X`` (dense or sparse) with ``n_samples >= n_features`` (at most 4096 features)
         when one Gram matrix shared by the whole path is cheap (see
-        :class:`Lasso`); otherwise the path iterates on ``X``.
+        :class:`Lasso`); otherwise the path iterates on ``X``. ``True`` on
+        ``X`` wider than tall (``n_features > n_samples``) takes working sets,
+        whose restricted problems are solved from their features' Gram
+        matrices: the full one would be singular and larger than ``X``.
 
     max_iter : int, default=1000
         Maximum number of passes over the data: iterations of the
@@ -270,8 +273,6 @@ def enet_path(
         check_squares_finite(X, "X", input_name="")
         check_squares_finite(y, "y")
         tasks = y.ndim == 2 and y.shape[1] > 1
-        if not isinstance(precompute, (str, bool)):
-            precompute = True  # a user's Gram matrix: the Gram form, computed here
         problem = Problem(X, y.reshape(len(y), -1), None, False, tasks=True)
         form = _strategies.choose_form(
             X, precompute, n_fits=np.size(grid) if np.ndim(grid) else grid
@@ -361,7 +362,10 @@ def lasso_path(
         Whether to solve from the Gram matrix ``X^T X``. 'auto' uses it for
         ``X`` (dense or sparse) with ``n_samples >= n_features`` (at most 4096 features)
         when one Gram matrix shared by the whole path is cheap (see
-        :class:`Lasso`); otherwise the path iterates on ``X``.
+        :class:`Lasso`); otherwise the path iterates on ``X``. ``True`` on
+        ``X`` wider than tall (``n_features > n_samples``) takes working sets,
+        whose restricted problems are solved from their features' Gram
+        matrices: the full one would be singular and larger than ``X``.
 
     max_iter : int, default=1000
         Maximum number of passes over the data: iterations of the
