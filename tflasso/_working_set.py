@@ -129,7 +129,7 @@ def solve(problem, penalty, free, tolerance, max_iter, w0):
                       penalty.factor, penalty.positive)
         sub_free = None if free is None else free._replace(xty=free.xty[:, :, c : c + 1])
         results.append(_solve_one(problem, y[:, c], one, sub_free, tolerance[c],
-                                  max_iter, w0[:, c]))
+                                  max_iter, w0[:, c])[:3])
     w, gap, n_iter = (np.array(v) for v in zip(*results))
     return w.transpose(1, 0, 2), gap, n_iter
 
@@ -155,16 +155,18 @@ def fits(problem, penalties, free, tolerance, max_iter):
     caller that needs only their errors keeps none of the path's p x A."""
     y = problem.problems(problem.y)[:, 0]  # (n, T)
     columns = _Columns(problem.design, y)
-    w = np.zeros((problem.design.shape[1], y.shape[1]))
+    w, duals = np.zeros((problem.design.shape[1], y.shape[1])), None
     for penalty in penalties:
-        w, gap, n_iter = _solve_one(problem, y, penalty, free, tolerance, max_iter, w,
-                                    columns, polish=True, predict=True)
+        w, gap, n_iter, duals = _solve_one(problem, y, penalty, free, tolerance, max_iter,
+                                           w, columns, polish=True, predict=True,
+                                           duals=duals)
         yield w, gap, n_iter
 
 
 def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
-               polish=False, predict=False):
-    """One problem, ``y`` (n, T): ``(w (p, T), gap, n_iter)``.
+               polish=False, predict=False, duals=None):
+    """One problem, ``y`` (n, T): ``(w (p, T), gap, n_iter, duals (p,))``,
+    ``duals`` the feature dual terms of the last full pass.
 
     With ``polish``, a warm start that already meets the tolerance is still
     improved by one restricted solve, as scikit-learn's path makes at least
@@ -179,6 +181,11 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
     rarely changes, so that one factorisation often meets the tolerance
     where FISTA took about a hundred iterations. The next full pass
     certifies it; otherwise FISTA goes on from it.
+
+    ``duals``, with ``polish``: those of ``w0``'s last full pass (the last
+    alpha's), which then ranks the first working set without a pass of its
+    own (``w0``'s residual is the same; for the elastic net only the
+    support's terms, which are in the set anyway, change with alpha).
     """
     design, n = problem.design, problem.n
     p, t = w0.shape
@@ -194,15 +201,20 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
     size = min(p, max(_MIN_SIZE, 2 * np.count_nonzero(w.any(axis=1))))
     # max_iter bounds the outer rounds (see _INNER_MAX_ITER).
     passes, previous_gap = 0, np.inf
+    known = polish and duals is not None
+    if known:
+        support, gap = np.flatnonzero(w.any(axis=1) | unpenalised), np.inf
     while True:
-        support = np.flatnonzero(w.any(axis=1) | unpenalised)
-        residual = y - columns.matvec(support, w[support])
-        gap, duals = _programs.certify_residual(design, penalty, free, w[:, None],
-                                                y[:, None], residual[:, None])
-        gap, duals = float(gap[0]), duals[:, 0]
-        polishing = polish and passes == 0 and gap > 0
-        if (gap <= tol and not polishing) or passes >= max_iter or not np.isfinite(gap):
-            break
+        if not known:
+            support = np.flatnonzero(w.any(axis=1) | unpenalised)
+            residual = y - columns.matvec(support, w[support])
+            gap, duals = _programs.certify_residual(design, penalty, free, w[:, None],
+                                                    y[:, None], residual[:, None])
+            gap, duals = float(gap[0]), duals[:, 0]
+            polishing = polish and passes == 0 and gap > 0
+            if (gap <= tol and not polishing) or passes >= max_iter or not np.isfinite(gap):
+                break
+        known = False
         passes += 1
         # Grow the set when the last restricted solve barely helped.
         grow = 2 if gap > 0.5 * previous_gap else 1
@@ -238,7 +250,7 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
             passes += max(inner - 1, 0)  # the round counted one already
             if inner == 0:
                 break  # the whole problem is in the set and cannot improve
-    return w, gap, passes
+    return w, gap, passes, duals
 
 
 def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0, exact):
@@ -312,7 +324,7 @@ def _polished(columns, ws, w, penalty, y, n, spent):
     polished, _, accepted = _polish.polish(
         gram, xty, np.array([[np.sum(y * y) / n]]), np.array([float(n)]), penalty,
         _programs.unpenalised_of_gram(gram, xty, penalty.factor), w[None, :, None],
-        np.array([[np.inf]]), np.zeros((1, 1)), np.array([[spent]]),
+        np.array([[np.inf]]), np.zeros((1, 1)), np.array([[spent]]), certify=False,
     )
     return polished[0, :, 0] if accepted[0, 0] else w
 
