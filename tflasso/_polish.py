@@ -33,6 +33,7 @@ call of the certificate checks every candidate.
 """
 
 import numpy as np
+import scipy.linalg
 
 from . import _programs, _threads
 
@@ -156,6 +157,7 @@ def _polish_batch(gram, xty, yy, n, penalty, free, w, gap, tol, spent, ledger, o
     accepted = np.zeros((n_sets, c), bool)
     entering = np.zeros(w.shape, np.float64)  # start rows of features let in
     todo = np.ones((n_sets, c), bool) if only is None else np.array(only, bool)
+    w_corr = None  # the correlations X^T R / n of w, for its objective
     for attempt in range(1 + _GROW):
         candidate, trying, signatures = _candidates(
             gram, xty, penalty, w, gap, entering, spent, todo, ledger, attempt == 0
@@ -166,13 +168,16 @@ def _polish_batch(gram, xty, yy, n, penalty, free, w, gap, tol, spent, ledger, o
             new_gap, corr = _gap(gram, xty, yy, n, penalty, free, candidate)
         else:
             new_gap, corr = np.zeros_like(gap), _correlations(gram, xty, candidate)[0]
-        better = trying & _improves(gram, xty, yy, penalty, w, candidate, gap, new_gap,
-                                    tol)
+        if w_corr is None:
+            w_corr = _correlations(gram, xty, w)[0]
+        better = trying & _improves(xty, yy, penalty, w, w_corr, candidate, corr, gap,
+                                    new_gap, tol)
         if ledger is not None and not attempt:
             # A point that improved may improve again from the next start.
             for (b, k), signature in signatures.items():
                 ledger.record((b, k), signature, gap[b, k], bool(better[b, k]))
         w = np.where(better[:, None, :, None], candidate, w)
+        w_corr = np.where(better[:, None, :, None], corr, w_corr)
         gap = np.where(better, new_gap, gap)
         accepted |= better
         # A support that misses a feature can be solved exactly within tol
@@ -265,9 +270,10 @@ def _signed_solves(gram, xty, jobs, l1, l2, positive):
     return solved
 
 
-def _improves(gram, xty, yy, penalty, w, candidate, gap, new_gap, tol):
+def _improves(xty, yy, penalty, w, w_corr, candidate, corr, gap, new_gap, tol):
     """Where ``candidate`` does not raise the objective and its gap is
-    within ``tol`` or below ``gap``.
+    within ``tol`` or below ``gap``; ``w_corr`` and ``corr`` are the
+    correlations ``X^T R / n`` of ``w`` and ``candidate``.
 
     Gaps within _ROUNDING of ``||y||^2 / n`` are rounding (the Gram form's
     squared residual ``yy - 2 w.q + w.Gw`` cancels to about that): a
@@ -280,8 +286,8 @@ def _improves(gram, xty, yy, penalty, w, candidate, gap, new_gap, tol):
     factor = np.asarray(penalty.factor, np.float64)
     l1 = np.asarray(penalty.alpha) * np.asarray(penalty.l1_ratio)
     l2 = np.asarray(penalty.alpha) - l1
-    before = _objective(gram, xty, w, factor, l1, l2)
-    after = _objective(gram, xty, candidate, factor, l1, l2)
+    before = _objective(xty, w, w_corr, factor, l1, l2)
+    after = _objective(xty, candidate, corr, factor, l1, l2)
     rounding = _ROUNDING * np.abs(yy)
     return (np.isfinite(new_gap) & (after <= before + rounding)
             & ((new_gap <= np.maximum(tol, rounding)) | (new_gap < gap)))
@@ -313,7 +319,7 @@ def _solve(matrix, rhs):
     b = rhs / d[:, :, None]
     try:
         with np.errstate(all="ignore"):
-            x = np.linalg.solve(scaled, b)
+            x = _cholesky_solve(scaled, b)
             residual = np.linalg.norm(scaled @ x - b, axis=(1, 2))
         bad = ~(residual <= 1e-10 * np.maximum(np.linalg.norm(b, axis=(1, 2)), 1e-300))
     except np.linalg.LinAlgError:
@@ -324,6 +330,20 @@ def _solve(matrix, rhs):
         inverse = np.where(keep, 1 / np.where(keep, values, 1.0), 0.0)
         x[bad] = vectors @ (inverse[:, :, None] * (np.swapaxes(vectors, 1, 2) @ b[bad]))
     return x / d[:, :, None]
+
+
+def _cholesky_solve(matrix, rhs):
+    """``np.linalg.solve``, by Cholesky for a lone positive definite matrix
+    (half the multiply-adds of LU; a path's supports are solved one at a
+    time), by LU otherwise."""
+    if len(matrix) == 1:
+        try:
+            factor = scipy.linalg.cho_factor(matrix[0], check_finite=False)
+        except np.linalg.LinAlgError:
+            pass
+        else:
+            return scipy.linalg.cho_solve(factor, rhs[0], check_finite=False)[None]
+    return np.linalg.solve(matrix, rhs)
 
 
 def _signed_solve(matrix, rhs, x, l1, valid, positive):
@@ -425,13 +445,10 @@ def _rows_newton(gram, xty, w, l1, l2):
     return v
 
 
-def _objective(gram, xty, w, factor, l1, l2):
-    """The objective less ``||y||^2 / (2 n)``, (B, C)."""
-    n_sets, p, c, t = w.shape
-    rows = np.flatnonzero(np.any(w != 0, axis=(0, 2, 3)))
-    sub = w[:, rows].reshape(n_sets, rows.size, c * t)
-    quadratic = np.einsum("bic,bic->bc", sub, gram[:, rows][:, :, rows] @ sub)
-    quadratic = quadratic.reshape(n_sets, c, t).sum(axis=2)
+def _objective(xty, w, corr, factor, l1, l2):
+    """The objective less ``||y||^2 / (2 n)``, (B, C), from the correlations
+    ``corr = q - G w`` of ``w``: ``w.Gw / 2 - w.q = -(w.q + w.corr) / 2``."""
+    quadratic = np.einsum("bpct,bpct->bc", w, xty - corr)
     linear = np.einsum("bpct,bpct->bc", w, xty)
     norms = np.sqrt(np.sum(w * w, axis=3))  # (B, p, C)
     penalty = l1 * np.einsum("p,bpc->bc", factor, norms) + 0.5 * l2 * np.einsum(
