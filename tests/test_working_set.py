@@ -4,6 +4,7 @@ starts)."""
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso as SklearnLasso
 
 from tflasso import Lasso
@@ -62,3 +63,24 @@ def test_warm_started_working_sets_agree_with_sklearn(fraction):
     np.testing.assert_array_equal(model.coef_ == 0, reference.coef_ == 0)
     gap = duality_gap(X, y, model.coef_, fraction * top)
     assert gap <= 1e-10 * np.sum((y - y.mean()) ** 2) / 50 * 1.0001
+
+
+def test_unreachable_float32_tolerance_stops_at_its_best_point():
+    # float32 X at tol=1e-12: the gap cannot reach the tolerance. The fit
+    # warns, stops well before max_iter once its rounds no longer lower the
+    # gap, and returns the best point it certified, not its last one: its
+    # gap, reported and recomputed in numpy, is no worse than that of a fit
+    # to a reachable tolerance.
+    X, y = make_problem(60, 400, n_informative=8, seed=6)
+    X, y = X.astype(np.float32), y.astype(np.float32)
+    alpha = 0.02 * alpha_max(X, y)
+    reachable = Lasso(alpha=alpha, tol=1e-6).fit(X, y)
+    with pytest.warns(ConvergenceWarning):
+        model = Lasso(alpha=alpha, tol=1e-12).fit(X, y)
+    assert model.n_iter_ < model.max_iter
+    X64, y64 = X.astype(np.float64), y.astype(np.float64)
+    # (float32 coefficients: their gap in float64 is above the one the fit
+    # certified before rounding them.)
+    assert model.dual_gap_ <= 1.01 * reachable.dual_gap_
+    assert (duality_gap(X64, y64, model.coef_, alpha)
+            <= 1.01 * duality_gap(X64, y64, reachable.coef_, alpha))
