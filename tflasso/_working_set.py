@@ -40,6 +40,14 @@ _STALL = 1.0
 # iterations otherwise went on until max_iter (wide 100 x 5,000: 15 s, and
 # a gap of 2e-4 returned where 1e-7 had been reached).
 _PATIENCE = 3
+# Along a path, the prediction of each alpha (an exact polish of the warm
+# start) may cost what this many iterations on the set do (the polish takes
+# a quarter of it, see tflasso._polish._COST_SHARE: FISTA's first call of
+# 300 iterations). Unbounded, its factorisations grew as the support cubed:
+# on sparse tf-idf-like 40,000 x 40,000 data, supports of 1,518, 3,353 and
+# 5,931 features took 6, 35 and 107 s an alpha, where FISTA's iterations
+# on the set cost 2 x 40 stored entries a feature.
+_PREDICT_ITERATIONS = 1200
 # Restricted problems are solved in float64 to this fraction of the final
 # tolerance: their iterations cost k^2 (Gram form) or 2 n k against n p for a
 # full pass, so solving them well is cheap; it saves outer rounds and leaves
@@ -95,6 +103,11 @@ class _Columns:
     def gram_is_cheaper(self, idx):
         """Whether a Gram iteration (|idx|^2) beats two passes over the columns."""
         return len(idx) ** 2 <= 2 * self._stored(idx)
+
+    def iteration_work(self, idx, by_gram):
+        """Multiply-adds of an iteration on the columns ``idx``: ``|idx|^2`` in
+        the Gram form, twice their stored entries on the columns."""
+        return len(idx) ** 2 if by_gram else 2 * self._stored(idx)
 
     def products(self, idx):
         """``(G, q)`` of the columns ``idx`` (unnormalised), cached for dense X.
@@ -250,7 +263,7 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
         if predict and passes == 1 and w.any():
             predicted = _polished(
                 columns, ws, w[ws], penalty._replace(factor=np.asarray(penalty.factor)[ws]),
-                y, n, np.inf,
+                y, n, _PREDICT_ITERATIONS * columns.iteration_work(ws, by_gram),
             )
             if predicted is not None and not np.array_equal(predicted, w[ws]):
                 w[:] = 0
@@ -337,12 +350,13 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0, ex
 def _polished(columns, ws, w, penalty, y, n, spent):
     """``w`` (k, T) on the columns ``ws`` (its support, or a working set
     whose other features may join it) polished (see :mod:`tflasso._polish`;
-    the Gram-form solves polish themselves), when
-    their products cost little against the ``spent`` multiply-adds (else
-    None); the next call or full pass certifies it."""
+    the Gram-form solves polish themselves), when the columns' products and
+    a factorisation of the support cost little against the ``spent``
+    multiply-adds (else None); the next call or full pass certifies it."""
     k, t = w.shape
+    support = max(np.count_nonzero(w.any(axis=1)), 1)  # what is factorised
     if not k or not _polish.affordable(
-        _polish.products_cost(n, k) + _polish.factor_cost(k * t), spent
+        _polish.products_cost(n, k) + _polish.factor_cost(support * t), spent
     ):
         return None
     gram, xty = columns.products(ws)
