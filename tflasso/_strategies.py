@@ -48,9 +48,9 @@ def choose_form(X, precompute, n_fits=1):
     operator form. On X wider than tall, ``True`` takes working sets, whose
     restricted problems are solved from the Gram matrices of their
     features: the whole Gram matrix is singular there (FISTA's rate on it
-    is sublinear) and larger than X (scikit-learn's test_lasso_cv, 33 x 200 folds at max_iter=150:
-    19 of 40 fits of the Gram batch stopped above tol and it picked alpha
-    0.12 for 0.056).
+    is sublinear) and larger than X (scikit-learn's test_lasso_cv, 33 x 200
+    folds at max_iter=150: 19 of 40 fits of the Gram batch stopped above tol
+    and it picked alpha 0.12 for 0.056).
     'auto' takes the Gram form for X (dense or sparse) with ``n_samples >=
     n_features`` (at most 4096) when it is cheap: ``n p^2 <= 5e8`` or ``p <=
     64 * n_fits``, since ``n_fits`` fits share one Gram matrix. Otherwise

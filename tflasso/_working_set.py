@@ -102,7 +102,7 @@ class _Columns:
 
     def gram_is_cheaper(self, idx):
         """Whether a Gram iteration (|idx|^2) beats two passes over the columns."""
-        return len(idx) ** 2 <= 2 * self._stored(idx)
+        return self.iteration_work(idx, True) <= self.iteration_work(idx, False)
 
     def iteration_work(self, idx, by_gram):
         """Multiply-adds of an iteration on the columns ``idx``: ``|idx|^2`` in
@@ -324,7 +324,7 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0, ex
         )),
         np.array([tol]),
     )
-    stored = columns._stored(ws)
+    work = columns.iteration_work(ws, by_gram=False)
 
     def solve(start, budget):
         return _programs.solve_operator(*data, budget, start)
@@ -335,7 +335,7 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0, ex
         new = w[:, 0].astype(np.float64)
         polished = _polished(
             columns, ws[support], new[support], sub._replace(factor=sub.factor[support]),
-            y, n, n_iter[0] * 2 * stored,
+            y, n, n_iter[0] * work,
         )
         if polished is None:
             return None
