@@ -355,7 +355,9 @@ def _signed_solve(matrix, rhs, x, l1, valid, positive):
     Solve for the active features with their signs fixed; where the solution
     changes a sign, go to the first sign change along the segment (the
     objective decreases along it), set that coordinate to zero, drop it, and
-    solve again: at most _STEPS solves.
+    solve again: at most _STEPS solves. A problem that has landed is not
+    solved again (a batch of 100 path problems whose supports landed at
+    different steps solved all 100 at every step).
     """
     n, k = x.shape
     # Coefficients held to a sign: those with an L1 part, and all of them
@@ -363,30 +365,33 @@ def _signed_solve(matrix, rhs, x, l1, valid, positive):
     constrained = valid & ((l1 > 0) | positive)
     signs = np.where(positive, 1.0, np.where(l1 > 0, np.sign(x), 0.0))
     rhs = rhs - l1 * signs
-    active, done, out = valid.copy(), np.zeros(n, bool), x.copy()
+    active, out, x = valid.copy(), x.copy(), x.copy()
     eye = np.eye(k)
+    pending = np.arange(n)  # the problems not landed yet: only they are solved
     for _ in range(_STEPS):
         # Inactive (and padded) entries: identity rows, zero right-hand side.
-        restricted = np.where(active[:, :, None] & active[:, None, :], matrix, 0.0)
-        restricted += eye * ~active[:, None, :]
-        target = _solve(restricted, np.where(active, rhs, 0.0)[:, :, None])[:, :, 0]
-        crossed = active & constrained & (target * signs <= 0)
-        landed = ~done & ~crossed.any(axis=1)
-        out[landed] = target[landed]
-        done |= landed
-        if done.all():
+        on = active[pending]
+        restricted = np.where(on[:, :, None] & on[:, None, :], matrix[pending], 0.0)
+        restricted += eye * ~on[:, None, :]
+        target = _solve(restricted, np.where(on, rhs[pending], 0.0)[:, :, None])[:, :, 0]
+        crossed = on & constrained[pending] & (target * signs[pending] <= 0)
+        landed = ~crossed.any(axis=1)
+        out[pending[landed]] = target[landed]
+        moving = ~landed
+        pending, target, crossed = pending[moving], target[moving], crossed[moving]
+        if not pending.size:
             break
-        drop = x - target
+        start = x[pending]
+        drop = start - target
         with np.errstate(all="ignore"):
-            steps = np.where(crossed, np.where(drop != 0, x / drop, 0.0), np.inf)
+            steps = np.where(crossed, np.where(drop != 0, start / drop, 0.0), np.inf)
         step = steps.min(axis=1, keepdims=True)
-        step[~np.isfinite(step)] = 0.0  # problems already landed
-        moving = ~done[:, None]
-        x = np.where(moving, x + step * (target - x), x)
-        x[moving & crossed & (steps <= step)] = 0.0
-        x[moving & constrained & (x * signs < 0)] = 0.0  # rounding past zero
-        active &= (x != 0) | ~constrained
-    out[~done] = x[~done]
+        start = start + step * (target - start)
+        start[crossed & (steps <= step)] = 0.0
+        start[constrained[pending] & (start * signs[pending] < 0)] = 0.0  # rounding past zero
+        x[pending] = start
+        active[pending] &= (start != 0) | ~constrained[pending]
+    out[pending] = x[pending]
     return out
 
 
