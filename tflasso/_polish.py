@@ -258,7 +258,9 @@ def _signed_solves(gram, xty, jobs, l1, l2, positive):
         for row, i in enumerate(members):
             b, k, support, current = jobs[i]
             m = support.size
-            matrix[row, :m, :m] = gram[b][support][:, support] + np.diag(l2[k, support])
+            block = matrix[row, :m, :m]
+            block[...] = gram[b].take(support, axis=0).take(support, axis=1)
+            block.flat[:: m + 1] += l2[k, support]
             rhs[row, :m] = xty[b, support, k, 0]
             start[row, :m] = current[:, 0]
             weight[row, :m] = l1[k, support]
@@ -371,8 +373,11 @@ def _signed_solve(matrix, rhs, x, l1, valid, positive):
     for _ in range(_STEPS):
         # Inactive (and padded) entries: identity rows, zero right-hand side.
         on = active[pending]
-        restricted = np.where(on[:, :, None] & on[:, None, :], matrix[pending], 0.0)
-        restricted += eye * ~on[:, None, :]
+        if on.all():  # nothing dropped or padded: the matrices themselves
+            restricted = matrix if pending.size == n else matrix[pending]
+        else:
+            restricted = np.where(on[:, :, None] & on[:, None, :], matrix[pending], 0.0)
+            restricted += eye * ~on[:, None, :]
         target = _solve(restricted, np.where(on, rhs[pending], 0.0)[:, :, None])[:, :, 0]
         crossed = on & constrained[pending] & (target * signs[pending] <= 0)
         landed = ~crossed.any(axis=1)
