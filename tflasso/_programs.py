@@ -200,8 +200,15 @@ def _gram_program(data, free, penalty, controls, w0, one=False):
     product = _gram_products(gram, v_shape, one)
     product64 = product if dtype == tf.float64 else _gram_products(data.gram, v_shape, one)
 
+    @tf.custom_gradient
+    def quadratic(v):
+        # v.Gv / 2, whose gradient is Gv since G is symmetric: autodiff,
+        # which cannot know that, would add the product G^T v.
+        gram_v = product(v)
+        return 0.5 * tf.reduce_sum(v * gram_v), lambda upstream: upstream * gram_v
+
     def smooth(v):
-        return 0.5 * tf.reduce_sum(v * product(v)) - tf.reduce_sum(xty * v)
+        return quadratic(v) - tf.reduce_sum(xty * v)
 
     def gap_at(v):
         v = tf.cast(v, tf.float64)
