@@ -65,6 +65,7 @@ def benchmarks(source, target):
 # (for a report that starts without one).
 SECTIONS = {"results_cv.md": "LassoCV",
             "results_family.md": "Wide, correlated and sparse data: fits, paths and LassoCV",
+            "results_agreement.md": "LassoCV's alpha_ against a tight reference",
             "results_memory.md": "Memory",
             "results_memory_family.md": "Memory of cross-validation, paths and sparse fits",
             "results_stream.md": "Streaming"}
