@@ -155,9 +155,7 @@ class _Columns:
             self.cached = np.concatenate([self.cached, new])
             self.position[new] = np.arange(old, self.cached.size)
         at = self.position[idx]
-        # Two takes: a third less time than one np.ix_ gather (0.83 against
-        # 1.2 ms for 520 of 1,100 cached features).
-        return self.gram.take(at, axis=0).take(at, axis=1), self.xty[at]
+        return _polish.principal_block(self.gram, at), self.xty[at]
 
 
 def solve(problem, penalty, free, tolerance, max_iter, w0):
