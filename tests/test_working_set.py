@@ -10,7 +10,7 @@ from sklearn.linear_model import Lasso as SklearnLasso
 from tflasso import Lasso
 from tflasso._reference import alpha_max, duality_gap
 from tflasso._design import Design
-from tflasso._working_set import _Columns
+from tflasso._working_set import _Columns, _extrapolated
 
 from .conftest import make_problem
 
@@ -84,3 +84,24 @@ def test_unreachable_float32_tolerance_stops_at_its_best_point():
     assert model.dual_gap_ <= 1.01 * reachable.dual_gap_
     assert (duality_gap(X64, y64, model.coef_, alpha)
             <= 1.01 * duality_gap(X64, y64, reachable.coef_, alpha))
+
+
+def test_extrapolated_warm_start_is_the_path_between_knots():
+    # Orthonormal design: the path is piecewise linear in alpha, with a knot
+    # where |z_j| = alpha. Between knots the line through two solutions is
+    # the solution; a feature whose knot lies between is left at zero.
+    z = np.array([3.0, -2.0, 1.2, 0.95, -0.5])
+    solve = lambda alpha: np.sign(z)[:, None] * np.maximum(np.abs(z) - alpha, 0)[:, None]
+    solved = [(1.4, solve(1.4)), (1.3, solve(1.3))]
+    np.testing.assert_allclose(_extrapolated(solved, 1.25), solve(1.25), atol=1e-15)
+    # Feature 3 enters at 0.95: its line stays at zero, the others are exact.
+    start = _extrapolated([(1.1, solve(1.1)), (1.0, solve(1.0))], 0.9)
+    expected = solve(0.9)
+    expected[3] = 0
+    np.testing.assert_allclose(start, expected, atol=1e-15)
+    # A coefficient the line would carry through zero is left at zero; on
+    # an uneven grid the step is cut to the last one's length.
+    solved = [(1.0, np.array([[0.2], [1.0]])), (0.9, np.array([[0.05], [1.1]]))]
+    np.testing.assert_allclose(_extrapolated(solved, 0.1), [[0.0], [1.2]], atol=1e-15)
+    # Not a decreasing grid: the last solution itself.
+    assert _extrapolated([(0.9, solved[1][1]), (1.0, solved[0][1])], 0.5) is solved[0][1]

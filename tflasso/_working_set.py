@@ -198,11 +198,37 @@ def fits(problem, penalties, free, tolerance, max_iter):
     y = problem.problems(problem.y)[:, 0]  # (n, T)
     columns = _Columns(problem.design, y)
     w, duals = np.zeros((problem.design.shape[1], y.shape[1])), None
+    solved = []  # (alpha, w) of the last two alphas
     for penalty in penalties:
+        alpha = float(penalty.alpha[0])
+        start = _extrapolated(solved, alpha) if len(solved) == 2 else w
         w, gap, n_iter, duals = _solve_one(problem, y, penalty, free, tolerance, max_iter,
-                                           w, columns, polish=True, predict=True,
+                                           start, columns, polish=True, predict=True,
                                            duals=duals)
+        solved = [*solved[-1:], (alpha, w)]
         yield w, gap, n_iter
+
+
+def _extrapolated(solved, alpha):
+    """The warm start at ``alpha`` from the last two solutions ``solved``
+    ``[(alpha_2, w_2), (alpha_1, w_1)]`` (``alpha_2 > alpha_1 > alpha``).
+
+    Between the knots where features enter or leave, the lasso's solution
+    is linear in alpha, so the line through the last two solutions predicts
+    the next one; a coefficient whose sign the line would change (or a zero
+    it would make non-zero) is left at zero, where the path's next knot
+    would put it. A step past the last one is cut to its length: a user's
+    uneven grid would otherwise extrapolate far beyond what the two
+    solutions tell. (For the elastic net and multi-task lasso the path is
+    not piecewise linear; the line is still a better start than the last
+    point, and it is only a start: every fit is certified by its gap.)
+    """
+    (alpha_2, w_2), (alpha_1, w_1) = solved
+    if not alpha_2 > alpha_1 > alpha:
+        return w_1
+    start = w_1 + min((alpha_1 - alpha) / (alpha_2 - alpha_1), 1.0) * (w_1 - w_2)
+    start[np.sign(start) != np.sign(w_1)] = 0
+    return start
 
 
 def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
@@ -224,10 +250,12 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
     where FISTA took about a hundred iterations. The next full pass
     certifies it; otherwise FISTA goes on from it.
 
-    ``duals``, with ``polish``: those of ``w0``'s last full pass (the last
-    alpha's), which then ranks the first working set without a pass of its
-    own (``w0``'s residual is the same; for the elastic net only the
-    support's terms, which are in the set anyway, change with alpha).
+    ``duals``, with ``polish``: those of the last alpha's last full pass,
+    which then rank the first working set without a pass of its own (that
+    solution's residual is the same; for the elastic net only the support's
+    terms, which are in the set anyway, change with alpha). ``w0`` is that
+    solution or its extrapolation (see :func:`_extrapolated`), whose support
+    is within the last one's.
     """
     design, n = problem.design, problem.n
     p, t = w0.shape
