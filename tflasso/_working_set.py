@@ -178,11 +178,12 @@ def solve(problem, penalty, free, tolerance, max_iter, w0):
 
 def path(problem, penalties, free, tolerance, max_iter):
     """One problem along ``penalties`` (largest alpha first), each fit
-    warm-started from the last: ``(W (p, A, T), gap (A,), n_iter (A,))``.
+    warm-started from the last ones: ``(W (p, A, T), gap (A,), n_iter (A,))``.
 
     As glmnet does along its path: consecutive solutions differ in few
     features, so each fit needs few full passes and small restricted solves,
-    and the working sets' cached columns serve every alpha.
+    and the working sets' cached columns serve every alpha. The start is the
+    line through the last two solutions (see :func:`_extrapolated`).
     """
     p, t = problem.design.shape[1], problem.layout[1]
     w = np.zeros((p, len(penalties), t))  # filled in place: a stacked list was two copies
