@@ -17,7 +17,7 @@ computed by the same certificate as every other form.
 import numpy as np
 from scipy import sparse
 
-from . import _polish, _programs
+from . import _homotopy, _polish, _programs
 from ._penalty import Penalty
 
 # Smallest working set.
@@ -129,6 +129,12 @@ class _Columns:
         """
         if self.design.sparse:
             return self.design.sparse_products(idx, self.y)
+        self.cache(idx)
+        at = self.position[idx]
+        return _polish.principal_block(self.gram, at), self.xty[at]
+
+    def cache(self, idx):
+        """Hold the columns ``idx`` and their products (dense X)."""
         new = idx[self.position[idx] < 0]
         if self.cached.size + new.size > 2 * idx.size:
             self.position[self.cached] = -1
@@ -154,8 +160,6 @@ class _Columns:
             self.xty = np.concatenate([self.xty[:old], block.T @ self.y])
             self.cached = np.concatenate([self.cached, new])
             self.position[new] = np.arange(old, self.cached.size)
-        at = self.position[idx]
-        return _polish.principal_block(self.gram, at), self.xty[at]
 
 
 def solve(problem, penalty, free, tolerance, max_iter, w0):
@@ -199,12 +203,13 @@ def fits(problem, penalties, free, tolerance, max_iter):
     y = problem.problems(problem.y)[:, 0]  # (n, T)
     columns = _Columns(problem.design, y)
     w, duals = np.zeros((problem.design.shape[1], y.shape[1])), None
+    factor = _homotopy.Factor(columns, problem.n)
     solved = []  # (alpha, w) of the last two alphas
     for penalty in penalties:
         alpha = float(penalty.alpha[0])
         start = _extrapolated(solved, alpha) if len(solved) == 2 else w
         w, gap, n_iter, duals = _solve_one(problem, y, penalty, free, tolerance, max_iter,
-                                           start, columns, polish=True, predict=True,
+                                           start, columns, polish=True, predict=factor,
                                            duals=duals)
         solved = [*solved[-1:], (alpha, w)]
         yield w, gap, n_iter
@@ -301,9 +306,10 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
                      col_norm2 / n, support, size)
         by_gram = columns.gram_is_cheaper(ws)
         if predict and passes == 1 and w.any():
-            predicted = _polished(
-                columns, ws, w[ws], penalty._replace(factor=np.asarray(penalty.factor)[ws]),
-                y, n, _PREDICT_ITERATIONS * columns.iteration_work(ws, by_gram),
+            predicted = _predicted(
+                columns, predict, ws, w[ws],
+                penalty._replace(factor=np.asarray(penalty.factor)[ws]), y, n,
+                _PREDICT_ITERATIONS * columns.iteration_work(ws, by_gram),
             )
             if predicted is not None and not np.array_equal(predicted, w[ws]):
                 w[:] = 0
@@ -385,6 +391,26 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0, ex
     w, _, n_iter = _programs.polished_rounds(solve, polish, np.array([tol]), max_iter,
                                              w0[:, None], np.array([exact]))
     return w[:, 0].astype(np.float64), int(n_iter[0])
+
+
+def _predicted(columns, factor, ws, w, penalty, y, n, spent):
+    """The prediction of a path's alpha on the working set ``ws`` from the
+    warm start ``w`` (k, T): :func:`tflasso._homotopy.predict` with the
+    path's Cholesky ``factor`` for one task on dense X, else (or where it
+    does not apply) :func:`_polished`; None where neither is affordable."""
+    k, t = w.shape
+    support = max(np.count_nonzero(w.any(axis=1)), 1)
+    if not k or not _polish.affordable(
+        _polish.products_cost(n, k) + _polish.factor_cost(support * t), spent
+    ):
+        return None
+    if t == 1 and not columns.design.sparse:
+        columns.cache(ws)
+        at = columns.position[ws]
+        predicted = _homotopy.predict(factor, ws, w[:, 0], penalty, columns.xty[at, 0] / n)
+        if predicted is not None:
+            return predicted[:, None]
+    return _polished(columns, ws, w, penalty, y, n, spent)
 
 
 def _polished(columns, ws, w, penalty, y, n, spent):

@@ -1,0 +1,160 @@
+"""The path's prediction (tflasso._homotopy): its kept Cholesky factor against
+numpy's, and its points against the optimality conditions of the lasso and
+elastic net on the working set, recomputed in numpy, and scikit-learn."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import ElasticNet as SklearnElasticNet
+
+import tflasso._working_set as _working_set
+from tflasso import _homotopy, lasso_path
+from tflasso._design import Design
+from tflasso._homotopy import Factor, predict
+from tflasso._penalty import Penalty
+from tflasso._working_set import _Columns
+
+from .conftest import make_problem
+
+
+def _setup(n, p, seed, correlated=False):
+    X, y = make_problem(n, p, n_informative=6, seed=seed)
+    if correlated:  # neighbouring columns share most of their signal
+        X = X + 0.9 * np.roll(X, 1, axis=1)
+    X = X - X.mean(axis=0)
+    y = y - y.mean()
+    columns = _Columns(Design(X, np.zeros(p), None), y[:, None])
+    columns.cache(np.arange(p))
+    return X, y, columns
+
+
+def _penalty(alpha, l1_ratio, p, positive=False):
+    return Penalty(np.array([alpha]), np.array([l1_ratio]), np.ones(p), positive)
+
+
+def test_factor_kept_through_additions_and_removals_is_numpy_cholesky():
+    X, y, columns = _setup(40, 30, seed=0)
+    n = X.shape[0]
+    factor = Factor(columns, n)
+    ridge = 0.05
+    gram = X.T @ X / n
+    for add, drop in [([3, 7, 1], []), ([20, 4], [7]), ([11], [3, 20]), ([], [1])]:
+        if add:
+            factor.add(np.array(add), np.full(len(add), ridge))
+        if drop:
+            factor.remove(np.isin(factor.order, drop))
+        order = factor.order
+        expected = np.linalg.cholesky(gram[np.ix_(order, order)] + ridge * np.eye(order.size))
+        np.testing.assert_allclose(factor.lower, expected, rtol=1e-10, atol=1e-12)
+    assert list(factor.order) == [4, 11]
+
+
+def _reference(X, y, alpha, l1_ratio, positive):
+    return SklearnElasticNet(alpha=alpha, l1_ratio=l1_ratio, fit_intercept=False,
+                             positive=positive, tol=1e-14, max_iter=100_000).fit(X, y).coef_
+
+
+def _objective(X, y, w, alpha, l1_ratio):
+    r = y - X @ w
+    return (r @ r / (2 * len(y)) + alpha * l1_ratio * np.abs(w).sum()
+            + 0.5 * alpha * (1 - l1_ratio) * w @ w)
+
+
+@pytest.mark.parametrize("l1_ratio, positive, correlated", [
+    (1.0, False, False), (1.0, False, True), (0.5, False, True), (1.0, True, True),
+])
+def test_prediction_meets_the_optimality_conditions_on_the_working_set(
+        l1_ratio, positive, correlated):
+    # From the solution at a larger alpha (as along a path), the prediction
+    # is the exact solution of the problem restricted to the working set:
+    # the KKT conditions hold there to rounding, and it is scikit-learn's
+    # solution of that problem; the kept factor serves the next alpha.
+    X, y, columns = _setup(60, 120, seed=1, correlated=correlated)
+    n, p = X.shape
+    ws = np.arange(0, p, 2)
+    Xw, xty = X[:, ws], X[:, ws].T @ y / n
+    top = np.max(np.abs(xty)) / l1_ratio
+    factor = Factor(columns, n)
+    w = _reference(Xw, y, 0.1 * top, l1_ratio, positive)
+    for alpha in (0.08 * top, 0.05 * top):
+        w = predict(factor, ws, w, _penalty(alpha, l1_ratio, ws.size, positive), xty)
+        assert w is not None
+        corr = Xw.T @ (y - Xw @ w) / n - alpha * (1 - l1_ratio) * w
+        l1 = alpha * l1_ratio
+        on = w != 0
+        assert on.sum() >= 5
+        np.testing.assert_allclose(corr[on], l1 * np.sign(w[on]), atol=1e-10 * l1)
+        bound = corr[~on] if positive else np.abs(corr[~on])
+        assert np.all(bound <= l1 * (1 + 1e-8))
+        assert np.all(w >= 0) or not positive
+        reference = _reference(Xw, y, alpha, l1_ratio, positive)
+        np.testing.assert_allclose(w, reference, atol=1e-7 * np.abs(reference).max())
+        assert set(factor.order) == set(ws[on])
+
+
+def test_prediction_from_afar_never_raises_the_objective():
+    # From three features at 0.05 alpha_max, 32 steps may not reach the
+    # working set's solution on correlated columns; each step lowers the
+    # objective, so the point returned is still no worse than the start.
+    X, y, columns = _setup(60, 120, seed=1, correlated=True)
+    n, ws = X.shape[0], np.arange(0, X.shape[1], 2)
+    X = X[:, ws]
+    xty = X.T @ y / n
+    alpha = 0.05 * np.max(np.abs(xty))
+    start = np.zeros(ws.size)
+    strongest = np.argsort(-np.abs(xty))[:3]
+    start[strongest] = 0.5 * np.sign(xty[strongest])
+    w = predict(Factor(columns, n), ws, start, _penalty(alpha, 1.0, ws.size), xty)
+    before, after = _objective(X, y, start, alpha, 1.0), _objective(X, y, w, alpha, 1.0)
+    best = _objective(X, y, _reference(X, y, alpha, 1.0, False), alpha, 1.0)
+    assert best <= after <= before
+    assert after - best < 0.1 * (before - best)
+
+
+def test_singular_support_is_left_to_the_polish():
+    # Two equal columns in the support: no factor, so no prediction (the
+    # polish's minimum-norm step handles it).
+    X, y, _ = _setup(30, 10, seed=2)
+    X[:, 5] = X[:, 4]
+    columns = _Columns(Design(X, np.zeros(10), None), y[:, None])
+    columns.cache(np.arange(10))
+    factor = Factor(columns, 30)
+    start = np.zeros(10)
+    start[[4, 5]] = 0.1
+    assert predict(factor, np.arange(10), start, _penalty(0.01, 1.0, 10),
+                   X.T @ y / 30) is None
+    assert factor.order.size == 0
+
+
+def test_ridge_has_no_prediction():
+    X, y, columns = _setup(30, 10, seed=3)
+    start = np.full(10, 0.1)
+    assert predict(Factor(columns, 30), np.arange(10), start, _penalty(0.1, 0.0, 10),
+                   X.T @ y / 30) is None
+
+
+def test_wide_path_with_predictions_meets_the_gap_and_kkt(monkeypatch):
+    # 40 x 400, correlated: along the path the supports grow past n's half;
+    # every alpha's point is certified (gap within tol, recomputed) and
+    # meets the KKT conditions to the tolerance's order; the predictions
+    # were made (not left to the polish).
+    X, y, _ = _setup(40, 400, seed=4, correlated=True)
+    n = X.shape[0]
+    made, original = [], _homotopy.predict
+
+    def counted(*args):
+        made.append(original(*args))
+        return made[-1]
+
+    monkeypatch.setattr(_working_set._homotopy, "predict", counted)
+    alphas, coefs, gaps = lasso_path(X, y, alphas=30, tol=1e-8)[:3]
+    assert sum(w is not None for w in made) >= 20
+    tol = 1e-8 * np.sum(y**2)
+    for alpha, w in zip(alphas, coefs.T):
+        corr = X.T @ (y - X @ w) / n
+        assert np.max(np.abs(corr)) <= alpha * (1 + 1e-3)
+        r = y - X @ w
+        primal = 0.5 * r @ r + n * alpha * np.abs(w).sum()
+        scale = min(1.0, n * alpha / np.max(np.abs(X.T @ r)))
+        dual = 0.5 * (y @ y) - 0.5 * np.sum((y - scale * r) ** 2)
+        assert primal - dual <= tol * (1 + 1e-6)
+    assert np.all(gaps <= tol)
