@@ -5,9 +5,10 @@ elastic net on the working set, recomputed in numpy, and scikit-learn."""
 import numpy as np
 import pytest
 from sklearn.linear_model import ElasticNet as SklearnElasticNet
+from sklearn.linear_model import LassoCV as SklearnLassoCV
 
 import tflasso._working_set as _working_set
-from tflasso import _homotopy, lasso_path
+from tflasso import LassoCV, _homotopy, _strategies, lasso_path
 from tflasso._design import Design
 from tflasso._homotopy import Factor, predict
 from tflasso._penalty import Penalty
@@ -158,3 +159,56 @@ def test_wide_path_with_predictions_meets_the_gap_and_kkt(monkeypatch):
         dual = 0.5 * (y @ y) - 0.5 * np.sum((y - scale * r) ** 2)
         assert primal - dual <= tol * (1 + 1e-6)
     assert np.all(gaps <= tol)
+
+
+def _curves(n, p, seed):
+    # Rows that are smooth random functions: an ill-conditioned Gram matrix.
+    rng = np.random.default_rng(seed)
+    grid = np.linspace(0, 1, p)
+    centres, widths = rng.uniform(0, 1, (n, 3)), rng.uniform(0.05, 0.3, (n, 3))
+    X = np.exp(-(((grid - centres[:, :, None]) / widths[:, :, None]) ** 2)).sum(axis=1)
+    X += 0.01 * rng.standard_normal((n, p))
+    y = X[:, [10, 40, 70]] @ np.array([3.0, -2.0, 1.5]) + 0.1 * rng.standard_normal(n)
+    return X - X.mean(axis=0), y - y.mean()
+
+
+def test_gram_path_predictions_are_the_exact_path():
+    # On smooth curves (FISTA's worst case), each alpha's prediction from the
+    # last one meets the KKT conditions on every feature, to rounding.
+    X, y = _curves(150, 80, seed=5)
+    n = X.shape[0]
+    gram, xty = X.T @ X / n, X.T @ y / n
+    assert _strategies._condition(gram) > _strategies._PREDICT_CONDITION
+    top = np.max(np.abs(xty))
+    alphas = top * np.geomspace(1, 1e-3, 40)
+    starts = _homotopy.path(gram, xty, [_penalty(a, 1.0, 80) for a in alphas])
+    for alpha, w in zip(alphas, starts.T):
+        corr = xty - gram @ w
+        on = w != 0
+        np.testing.assert_allclose(corr[on], alpha * np.sign(w[on]), atol=1e-9 * alpha)
+        assert np.all(np.abs(corr[~on]) <= alpha * (1 + 1e-8))
+    assert np.count_nonzero(starts[:, -1]) >= 5
+
+
+def test_ill_conditioned_gram_paths_start_from_predictions(monkeypatch):
+    # The LassoCV folds' Gram paths on curves start from predictions that
+    # FISTA's first gap check certifies: they agree with scikit-learn's
+    # LassoCV, and a well-conditioned Gram matrix is left to FISTA.
+    X, y = _curves(150, 80, seed=6)
+    calls = []
+    original = _homotopy.path
+
+    def counted(*args):
+        calls.append(original(*args))
+        return calls[-1]
+
+    monkeypatch.setattr(_strategies._homotopy, "path", counted)
+    model = LassoCV(cv=3, alphas=30).fit(X, y)
+    assert len(calls) == 4 and all(c is not None for c in calls)
+    reference = SklearnLassoCV(cv=3, alphas=30, tol=1e-10, max_iter=100_000).fit(X, y)
+    assert model.alpha_ == pytest.approx(reference.alpha_, rel=1e-10)
+    np.testing.assert_allclose(model.mse_path_, reference.mse_path_, rtol=1e-3)
+    calls.clear()
+    rng = np.random.default_rng(7)
+    LassoCV(cv=3, alphas=30).fit(rng.standard_normal((300, 80)), rng.standard_normal(300))
+    assert calls == []
