@@ -77,8 +77,9 @@ def test_prediction_meets_the_optimality_conditions_on_the_working_set(
     factor = Factor(columns, n)
     w = _reference(Xw, y, 0.1 * top, l1_ratio, positive)
     for alpha in (0.08 * top, 0.05 * top):
-        w = predict(factor, ws, w, _penalty(alpha, l1_ratio, ws.size, positive), xty)
-        assert w is not None
+        result = predict(factor, ws, w, _penalty(alpha, l1_ratio, ws.size, positive), xty)
+        assert result is not None and result[1]  # done: the working set's solution
+        w = result[0]
         corr = Xw.T @ (y - Xw @ w) / n - alpha * (1 - l1_ratio) * w
         l1 = alpha * l1_ratio
         on = w != 0
@@ -104,7 +105,7 @@ def test_prediction_from_afar_never_raises_the_objective():
     start = np.zeros(ws.size)
     strongest = np.argsort(-np.abs(xty))[:3]
     start[strongest] = 0.5 * np.sign(xty[strongest])
-    w = predict(Factor(columns, n), ws, start, _penalty(alpha, 1.0, ws.size), xty)
+    w = predict(Factor(columns, n), ws, start, _penalty(alpha, 1.0, ws.size), xty)[0]
     before, after = _objective(X, y, start, alpha, 1.0), _objective(X, y, w, alpha, 1.0)
     best = _objective(X, y, _reference(X, y, alpha, 1.0, False), alpha, 1.0)
     assert best <= after <= before

@@ -136,7 +136,7 @@ def path(gram, xty, penalties):
             if predicted is None and not a:
                 return None
             failed = predicted is None
-            w = w if failed else predicted
+            w = w if failed else predicted[0]
         out[:, a] = w
     return out
 
@@ -153,9 +153,10 @@ def _cholesky(matrix, diagonal):
 
 def predict(factor, ws, w, penalty, xty):
     """The prediction on the working set ``ws`` (sorted global indices) from
-    the start ``w`` (k,), for one task: ``(k,)``, or None where this method
-    does not apply (no L1 part, unpenalised features under ``positive``) or
-    the factor cannot be made. ``penalty`` has its factors over ``ws``;
+    the start ``w`` (k,), for one task: ``(x (k,), done)``, ``done`` where
+    ``x`` is the working set's exact solution (no step left), or None where
+    this method does not apply (no L1 part, unpenalised features under
+    ``positive``) or the factor cannot be made. ``penalty`` has its factors over ``ws``;
     ``xty`` (k,) is ``X_ws^T y / n``. ``factor`` is updated in place."""
     f = np.asarray(penalty.factor, np.float64)
     alpha, l1_ratio = float(penalty.alpha[0]), float(penalty.l1_ratio[0])
@@ -170,7 +171,7 @@ def predict(factor, ws, w, penalty, xty):
     x = np.asarray(w, np.float64).copy()
     signs = np.where(constrained, 1.0 if penalty.positive else np.sign(x), 0.0)
     inside = (x != 0) | ~constrained
-    alone = False
+    bounced, done = np.zeros(ws.size, bool), False
     try:
         _sync(factor, ws, inside, l2)
         # G[ws, order], column by column as the factor changes: the
@@ -188,12 +189,12 @@ def predict(factor, ws, w, penalty, xty):
                 with np.errstate(all="ignore"):
                     steps = np.where(crossed, start / (start - target), np.inf)
                 step = steps.min()
-                # Features that entered together can pull one another past
-                # zero at once: from then on they enter one at a time (alone,
-                # at an exact solution, one enters with its sign kept).
-                alone = alone or step == 0
                 moved = start + step * (target - start)
-                drop = crossed & (steps <= step) | constrained[local] & (moved * signs[local] <= 0)
+                drop = crossed & (steps <= step) | constrained[local] & (moved * signs[local] < 0)
+                # Features that entered together can pull one another past
+                # zero at once: those that bounced enter again only one at
+                # a time (alone, at an exact solution, one keeps its sign).
+                bounced[local[drop & (start == 0)]] = True
                 moved[drop] = 0.0
                 x[local] = moved
                 factor.remove(drop)
@@ -206,10 +207,13 @@ def predict(factor, ws, w, penalty, xty):
             enter[local] = True
             enter = ~enter & constrained & (violation > l1 * (1 + _polish._VIOLATION))
             if not enter.any():
+                done = True
                 break
-            if alone:
+            if not np.any(enter & ~bounced):
                 ratio = np.where(enter, violation / np.where(l1 > 0, l1, 1.0), 0.0)
                 enter = np.arange(ws.size) == np.argmax(ratio)
+            else:
+                enter &= ~bounced
             signs[enter] = np.sign(corr[enter])
             block = factor.gram(ws, ws[enter])
             factor.add(ws[enter], l2[enter], block[np.concatenate([local, np.flatnonzero(enter)])])
@@ -220,7 +224,7 @@ def predict(factor, ws, w, penalty, xty):
     if not np.all(np.isfinite(x)):
         factor.reset()
         return None
-    return x
+    return x, done
 
 
 def _sync(factor, ws, inside, l2):

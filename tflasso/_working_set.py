@@ -59,6 +59,16 @@ _PATIENCE = 3
 # 5,931 features took 6, 35 and 107 s an alpha, where FISTA's iterations
 # on the set cost 2 x 40 stored entries a feature.
 _PREDICT_ITERATIONS = 1200
+# Outside a path's first round, active-set steps are tried once a
+# restricted FISTA solve has taken at least _SLOW_INNER iterations (an
+# ill-conditioned problem: spectra 200 x 1,000 takes 300 a round, where
+# wide Gaussian sets take 20 to 110 and the steps cost more than they
+# save), from supports of at most _STEP_SUPPORT of the rows: past it (p > n
+# problems low on their path) the support's Gram matrix nears singular, and
+# the steps either cannot factorise it or do not finish (wide 300 x 2,000
+# at 0.01 alpha_max: 50 ms of steps before FISTA's 25 ms on the same set).
+_SLOW_INNER = 200
+_STEP_SUPPORT = 0.5
 # Restricted problems are solved in float64 to this fraction of the final
 # tolerance: their iterations cost k^2 (Gram form) or 2 n k against n p for a
 # full pass, so solving them well is cheap; it saves outer rounds and leaves
@@ -203,14 +213,14 @@ def fits(problem, penalties, free, tolerance, max_iter):
     y = problem.problems(problem.y)[:, 0]  # (n, T)
     columns = _Columns(problem.design, y)
     w, duals = np.zeros((problem.design.shape[1], y.shape[1])), None
-    factor = _homotopy.Factor(columns, problem.n)
+    factor = _factor(columns, problem.n)  # kept from alpha to alpha
     solved = []  # (alpha, w) of the last two alphas
     for penalty in penalties:
         alpha = float(penalty.alpha[0])
         start = _extrapolated(solved, alpha) if len(solved) == 2 else w
         w, gap, n_iter, duals = _solve_one(problem, y, penalty, free, tolerance, max_iter,
-                                           start, columns, polish=True, predict=factor,
-                                           duals=duals)
+                                           start, columns, polish=True, predict=True,
+                                           duals=duals, factor=factor)
         solved = [*solved[-1:], (alpha, w)]
         yield w, gap, n_iter
 
@@ -238,7 +248,7 @@ def _extrapolated(solved, alpha):
 
 
 def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
-               polish=False, predict=False, duals=None):
+               polish=False, predict=False, duals=None, factor=None):
     """One problem, ``y`` (n, T): ``(w (p, T), gap, n_iter, duals (p,))``,
     ``duals`` the feature dual terms of the last full pass.
 
@@ -266,6 +276,7 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
     design, n = problem.design, problem.n
     p, t = w0.shape
     columns = _Columns(design, y) if columns is None else columns
+    factor = _factor(columns, n) if factor is None else factor
     col_norm2 = design.col_norm2()
     if free is None:
         free = _programs.no_unpenalised(1, p, 1, t)
@@ -276,7 +287,7 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
     exact = bool(_programs.asks_exact(tol, np.sum(y * y) / n))
     size = min(p, max(_MIN_SIZE, 2 * np.count_nonzero(w.any(axis=1))))
     # max_iter bounds the outer rounds (see _INNER_MAX_ITER).
-    passes, previous_gap = 0, np.inf
+    passes, previous_gap, slow = 0, np.inf, False
     best, stale = (np.inf, None, None), 0  # the lowest certified gap, its w and duals
     known = polish and duals is not None
     if known:
@@ -305,16 +316,23 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
         ws = _select(duals, max(duals.max(initial=0.0), l1), penalty.factor,
                      col_norm2 / n, support, size)
         by_gram = columns.gram_is_cheaper(ws)
-        if predict and passes == 1 and w.any():
-            predicted = _predicted(
-                columns, predict, ws, w[ws],
+        # Active-set steps first (see _predicted): a point that is the
+        # working set's exact solution (or, along a path, the first round's
+        # prediction) goes straight to the next pass's certificate; FISTA
+        # goes on from any other.
+        first = predict and passes == 1
+        if first and w.any() or (slow and factor is not None
+                                 and 0 < support.size <= _STEP_SUPPORT * n):
+            predicted, done = _predicted(
+                columns, factor, ws, w[ws],
                 penalty._replace(factor=np.asarray(penalty.factor)[ws]), y, n,
-                _PREDICT_ITERATIONS * columns.iteration_work(ws, by_gram),
+                _PREDICT_ITERATIONS * columns.iteration_work(ws, by_gram), first,
             )
             if predicted is not None and not np.array_equal(predicted, w[ws]):
                 w[:] = 0
                 w[ws] = predicted
-                continue
+                if done or first:
+                    continue
         if size == p:
             # The restricted problem is the whole problem: solve it to the
             # final tolerance at once.
@@ -327,6 +345,7 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
         budget = max(1, max_iter - passes) if size == p else _INNER_MAX_ITER
         w_ws, inner = _restricted(columns, problem, ws, by_gram, y, penalty,
                                   inner_tol, budget, w[ws], exact)
+        slow = slow or inner >= _SLOW_INNER
         w[:] = 0
         w[ws] = w_ws
         if size == p:
@@ -393,24 +412,38 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0, ex
     return w[:, 0].astype(np.float64), int(n_iter[0])
 
 
-def _predicted(columns, factor, ws, w, penalty, y, n, spent):
-    """The prediction of a path's alpha on the working set ``ws`` from the
-    warm start ``w`` (k, T): :func:`tflasso._homotopy.predict` with the
-    path's Cholesky ``factor`` for one task on dense X, else (or where it
-    does not apply) :func:`_polished`; None where neither is affordable."""
+def _factor(columns, n):
+    """A Cholesky factor for the active-set steps (one task, dense X; see
+    :mod:`tflasso._homotopy`), or None."""
+    if columns.y.shape[1] == 1 and not columns.design.sparse:
+        return _homotopy.Factor(columns, n)
+    return None
+
+
+def _predicted(columns, factor, ws, w, penalty, y, n, spent, fallback):
+    """Active-set steps on the working set ``ws`` from ``w`` (k, T):
+    ``(point, done)``, ``done`` where the point is the working set's exact
+    solution. By :func:`tflasso._homotopy.predict` with the fit's (or the
+    path's) Cholesky ``factor`` (one task, dense X); with ``fallback`` (a
+    path's first round), else by the exact polish (:func:`_polished`).
+    ``(None, False)`` where neither applies or is affordable: the steps cost
+    at most a share of ``spent`` multiply-adds (see tflasso._polish), as
+    FISTA's iterations on the set would."""
     k, t = w.shape
     support = max(np.count_nonzero(w.any(axis=1)), 1)
     if not k or not _polish.affordable(
         _polish.products_cost(n, k) + _polish.factor_cost(support * t), spent
     ):
-        return None
-    if t == 1 and not columns.design.sparse:
+        return None, False
+    if factor is not None:
         columns.cache(ws)
         at = columns.position[ws]
         predicted = _homotopy.predict(factor, ws, w[:, 0], penalty, columns.xty[at, 0] / n)
         if predicted is not None:
-            return predicted[:, None]
-    return _polished(columns, ws, w, penalty, y, n, spent)
+            return predicted[0][:, None], predicted[1]
+    if not fallback:
+        return None, False
+    return _polished(columns, ws, w, penalty, y, n, spent), False
 
 
 def _polished(columns, ws, w, penalty, y, n, spent):
