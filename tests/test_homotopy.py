@@ -213,3 +213,55 @@ def test_ill_conditioned_gram_paths_start_from_predictions(monkeypatch):
     rng = np.random.default_rng(7)
     LassoCV(cv=3, alphas=30).fit(rng.standard_normal((300, 80)), rng.standard_normal(300))
     assert calls == []
+
+
+def test_orthonormal_entries_enter_together(monkeypatch):
+    # Orthonormal columns: the solution is soft-thresholding, and features
+    # that break the optimality conditions enter together without pulling
+    # one another past zero: two solves (the start's support, then all the
+    # entries), the second exact.
+    rng = np.random.default_rng(8)
+    n, p = 50, 20
+    Q, _ = np.linalg.qr(rng.standard_normal((n, p)))
+    X = Q * np.sqrt(n)  # X^T X / n = I
+    y = X @ np.linspace(-2, 2, p) + 0.1 * rng.standard_normal(n)
+    columns = _Columns(Design(X, np.zeros(p), None), y[:, None])
+    columns.cache(np.arange(p))
+    xty = X.T @ y / n
+    alpha = np.sort(np.abs(xty))[-3]  # two features above it
+    start = np.sign(xty) * np.maximum(np.abs(xty) - alpha, 0)
+    solves = []
+    original = Factor.solve
+    monkeypatch.setattr(Factor, "solve", lambda self, rhs: solves.append(1) or original(self, rhs))
+    lower = np.sort(np.abs(xty))[-9]  # eight above it: six enter
+    w, done = predict(Factor(columns, n), np.arange(p), start, _penalty(lower, 1.0, p), xty)
+    assert done and len(solves) == 2
+    np.testing.assert_allclose(w, np.sign(xty) * np.maximum(np.abs(xty) - lower, 0),
+                               atol=1e-12)
+
+
+def test_a_bounce_drops_only_the_feature_that_bounced(monkeypatch):
+    # Correlated columns, from scikit-learn's solution at 0.5 alpha_max to
+    # 0.1 alpha_max: among the features that enter together one may come
+    # out with the wrong sign at once (a bounce). Only it is dropped; the
+    # others stay, so the four predictions take about 15 solves (when every
+    # entering feature was dropped with it, and entries went one at a time,
+    # 30), and each ends at the exact solution.
+    solves = []
+    original = Factor.solve
+    monkeypatch.setattr(Factor, "solve", lambda self, rhs: solves.append(1) or original(self, rhs))
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        X = rng.standard_normal((30, 12))
+        X[:, 1:4] += 1.5 * X[:, [0]]
+        y = X[:, 0] - X[:, 5] + 0.5 * rng.standard_normal(30)
+        columns = _Columns(Design(X, np.zeros(12), None), y[:, None])
+        columns.cache(np.arange(12))
+        xty = X.T @ y / 30
+        top = np.max(np.abs(xty))
+        start = _reference(X, y, 0.5 * top, 1.0, False)
+        w, done = predict(Factor(columns, 30), np.arange(12), start,
+                          _penalty(0.1 * top, 1.0, 12), xty)
+        assert done
+        np.testing.assert_allclose(w, _reference(X, y, 0.1 * top, 1.0, False), atol=1e-8)
+    assert len(solves) <= 20
