@@ -265,3 +265,41 @@ def test_a_bounce_drops_only_the_feature_that_bounced(monkeypatch):
         assert done
         np.testing.assert_allclose(w, _reference(X, y, 0.1 * top, 1.0, False), atol=1e-8)
     assert len(solves) <= 20
+
+
+def _lasso_gap(X, y, w, alpha):
+    """scikit-learn's duality gap of the lasso without intercept, in numpy."""
+    n = len(y)
+    r = y - X @ w
+    scale = min(1.0, n * alpha / np.max(np.abs(X.T @ r)))
+    primal = 0.5 * r @ r + n * alpha * np.abs(w).sum()
+    return primal - (0.5 * y @ y - 0.5 * np.sum((y - scale * r) ** 2))
+
+
+@pytest.mark.parametrize("refuse", [False, True])
+def test_deferred_certificates_check_every_alpha(monkeypatch, refuse):
+    # Along a wide lasso path the alphas solved exactly on their working
+    # sets are certified ten at a time; with ``refuse``, the batched
+    # certificate reports every gap as too large, and each such alpha is
+    # solved again. Either way every returned point's gap, recomputed in
+    # numpy, is within the tolerance.
+    X, y, _ = _setup(40, 300, seed=9)
+    calls = []
+    original = _working_set._programs.certify
+
+    def certify(penalty, *args):
+        gap, duals = original(penalty, *args)
+        calls.append(len(penalty.alpha))
+        if refuse and len(penalty.alpha) > 1:
+            gap = gap + 1e6
+        return gap, duals
+
+    monkeypatch.setattr(_working_set._programs, "certify", certify)
+    alphas, coefs, gaps, n_iters = lasso_path(X, y, alphas=40, tol=1e-6, return_n_iter=True)
+    assert max(calls) > 1  # some alphas were certified together
+    assert len(calls) < 40 or refuse
+    tol = 1e-6 * np.sum(y**2)
+    for alpha, w in zip(alphas, coefs.T):
+        assert _lasso_gap(X, y, w, alpha) <= tol * (1 + 1e-6)
+    if refuse:
+        assert np.sum(n_iters > 1) >= 10  # solved again after their first pass

@@ -59,6 +59,9 @@ _PATIENCE = 3
 # 5,931 features took 6, 35 and 107 s an alpha, where FISTA's iterations
 # on the set cost 2 x 40 stored entries a feature.
 _PREDICT_ITERATIONS = 1200
+# Lasso path alphas whose gaps one certificate call checks together (see
+# fits): they hold their residuals and correlations, 10 (n + p) floats.
+_DEFERRED = 10
 # Outside a path's first round, active-set steps are tried once a
 # restricted FISTA solve has taken at least _SLOW_INNER iterations (an
 # ill-conditioned problem: spectra 200 x 1,000 takes 300 a round, where
@@ -209,20 +212,111 @@ def path(problem, penalties, free, tolerance, max_iter):
 
 def fits(problem, penalties, free, tolerance, max_iter):
     """:func:`path`'s fits one at a time, ``(w (p, T), gap, n_iter)``: a
-    caller that needs only their errors keeps none of the path's p x A."""
+    caller that needs only their errors keeps none of the path's p x A.
+
+    Along a lasso path (one task, dense X, every feature penalised), an
+    alpha whose active-set steps end at the working set's exact solution,
+    with no feature outside it breaking the optimality conditions (one pass,
+    numpy), is certified later, with the next alphas, by one call of the
+    duality gap for up to _DEFERRED of them (see :func:`_deferred`): the
+    certificate's call costs about half a millisecond whatever its size,
+    as much as the rest of such an alpha. An alpha its gap does not certify
+    is solved again from its point, as any other.
+    """
     y = problem.problems(problem.y)[:, 0]  # (n, T)
     columns = _Columns(problem.design, y)
     w, duals = np.zeros((problem.design.shape[1], y.shape[1])), None
     factor = _factor(columns, problem.n)  # kept from alpha to alpha
-    solved = []  # (alpha, w) of the last two alphas
+    deferrable = factor is not None and free is None and all(
+        float(q.l1_ratio[0]) == 1 and np.all(np.asarray(q.factor) > 0) for q in penalties[:1]
+    )
+    solved, pending = [], []  # (alpha, w) of the last two alphas; uncertified fits
     for penalty in penalties:
         alpha = float(penalty.alpha[0])
         start = _extrapolated(solved, alpha) if len(solved) == 2 else w
-        w, gap, n_iter, duals = _solve_one(problem, y, penalty, free, tolerance, max_iter,
-                                           start, columns, polish=True, predict=True,
-                                           duals=duals, factor=factor)
+        fit = None
+        if deferrable and duals is not None and start.any():
+            fit = _step(problem, y, penalty, start, columns, factor, duals)
+        if fit is None:
+            yield from _certified(problem, y, pending, free, tolerance, max_iter, columns,
+                                  factor)
+            pending = []
+            w, gap, n_iter, duals = _solve_one(problem, y, penalty, free, tolerance,
+                                               max_iter, start, columns, polish=True,
+                                               predict=True, duals=duals, factor=factor)
+            yield w, gap, n_iter
+        else:
+            w, residual, corr, duals = fit
+            pending.append((penalty, w, residual, corr))
+            if len(pending) == _DEFERRED:
+                yield from _certified(problem, y, pending, free, tolerance, max_iter,
+                                      columns, factor)
+                pending = []
         solved = [*solved[-1:], (alpha, w)]
-        yield w, gap, n_iter
+    yield from _certified(problem, y, pending, free, tolerance, max_iter, columns, factor)
+
+
+def _step(problem, y, penalty, start, columns, factor, duals):
+    """One lasso alpha by active-set steps from ``start`` on the working set
+    ranked by the last pass's ``duals``: ``(w, residual, corr, duals)`` when
+    they end at the set's exact solution and one pass finds no feature
+    outside it that breaks the optimality conditions, else None."""
+    design, n = problem.design, problem.n
+    p = start.shape[0]
+    f = np.asarray(penalty.factor, np.float64)
+    l1 = float(penalty.alpha[0])
+    support = np.flatnonzero(start[:, 0])
+    size = _fitted(min(p, max(_MIN_SIZE, 2 * support.size)), support.size)
+    ws = _select(duals, max(duals.max(initial=0.0), l1), f, design.col_norm2() / n,
+                 support, size)
+    by_gram = columns.gram_is_cheaper(ws)
+    predicted, done = _predicted(
+        columns, factor, ws, start[ws], penalty._replace(factor=f[ws]), y, n,
+        _PREDICT_ITERATIONS * columns.iteration_work(ws, by_gram), False,
+    )
+    if predicted is None or not done:
+        return None
+    w = np.zeros_like(start)
+    w[ws] = predicted
+    support = np.flatnonzero(w[:, 0])
+    residual = y - columns.matvec(support, w[support])
+    corr = design.rmatvec(residual)[:, 0] / n
+    # The lasso's feature dual terms (tflasso._penalty.feature_dual).
+    terms = (np.maximum(corr, 0) if penalty.positive else np.abs(corr)) / f
+    outside = np.ones(p, bool)
+    outside[ws] = False
+    if np.any(terms[outside] > l1 * (1 + _polish._VIOLATION)):
+        return None
+    return w, residual, corr, terms
+
+
+def _certified(problem, y, pending, free, tol, max_iter, columns, factor):
+    """The ``pending`` fits' gaps by one certificate; each within ``tol`` is
+    yielded as it stands (one pass), any other solved again from its point."""
+    if not pending:
+        return
+    n = problem.n
+    p = pending[0][1].shape[0]
+    penalties = [q for q, *_ in pending]
+    batch = Penalty(np.concatenate([q.alpha for q in penalties]),
+                    np.concatenate([q.l1_ratio for q in penalties]),
+                    penalties[0].factor, penalties[0].positive)
+    w = np.stack([v for _, v, _, _ in pending], axis=1)  # (p, C, T)
+    residual = np.stack([r for _, _, r, _ in pending], axis=1)  # (n, C, T)
+    corr = np.stack([c for *_, c in pending], axis=1)[:, :, None]
+    gaps, _ = _programs.certify(
+        batch, _programs.no_unpenalised(1, p, len(pending), 1), w[None],
+        np.einsum("nct,nct->c", residual, residual)[None] / n,
+        np.einsum("nct,nt->c", residual, y)[None] / n, corr[None], n,
+    )
+    for (penalty, v, _, _), gap in zip(pending, gaps[0]):
+        if gap <= tol:
+            yield v, float(gap), 1
+        else:
+            v, gap, n_iter, _ = _solve_one(problem, y, penalty, free, tol, max_iter, v,
+                                           columns, polish=True, predict=True,
+                                           factor=factor)
+            yield v, gap, n_iter + 1
 
 
 def _extrapolated(solved, alpha):
