@@ -218,7 +218,7 @@ def fits(problem, penalties, free, tolerance, max_iter):
     alpha whose active-set steps end at the working set's exact solution,
     with no feature outside it breaking the optimality conditions (one pass,
     numpy), is certified later, with the next alphas, by one call of the
-    duality gap for up to _DEFERRED of them (see :func:`_deferred`): the
+    duality gap for up to _DEFERRED of them (see :func:`_certified`): the
     certificate's call costs about half a millisecond whatever its size,
     as much as the rest of such an alpha. An alpha its gap does not certify
     is solved again from its point, as any other.
@@ -227,9 +227,10 @@ def fits(problem, penalties, free, tolerance, max_iter):
     columns = _Columns(problem.design, y)
     w, duals = np.zeros((problem.design.shape[1], y.shape[1])), None
     factor = _factor(columns, problem.n)  # kept from alpha to alpha
-    deferrable = factor is not None and free is None and all(
-        float(q.l1_ratio[0]) == 1 and np.all(np.asarray(q.factor) > 0) for q in penalties[:1]
-    )
+    # A lasso (the path shares one l1_ratio and one set of factors).
+    deferrable = (factor is not None and free is None and len(penalties) > 0
+                  and float(penalties[0].l1_ratio[0]) == 1
+                  and bool(np.all(np.asarray(penalties[0].factor) > 0)))
     solved, pending = [], []  # (alpha, w) of the last two alphas; uncertified fits
     for penalty in penalties:
         alpha = float(penalty.alpha[0])
@@ -352,13 +353,15 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
     the same coefficients, and their cross-validation errors tie to the
     last bit (the choice of alpha then hangs on rounding).
 
-    With ``predict`` (along a path), the first round first tries the exact
-    polish of the warm start on the working set (its signed support, grown
-    by the features that break the optimality conditions; see
-    :mod:`tflasso._polish`): from the last alpha's solution the support
-    rarely changes, so that one factorisation often meets the tolerance
-    where FISTA took about a hundred iterations. The next full pass
-    certifies it; otherwise FISTA goes on from it.
+    With ``predict`` (along a path), the first round first tries active-set
+    steps from the warm start on the working set (:mod:`tflasso._homotopy`,
+    with the path's Cholesky ``factor``; for several tasks or sparse X the
+    exact polish, :mod:`tflasso._polish`): from the last alpha's solution
+    the support changes by a few features, so a few solves often meet the
+    tolerance where FISTA took about a hundred iterations. The next full
+    pass certifies the point; otherwise FISTA goes on from it. Outside that
+    round (and in single fits) the steps are tried once a restricted FISTA
+    solve has been slow (see _SLOW_INNER).
 
     ``duals``, with ``polish``: those of the last alpha's last full pass,
     which then rank the first working set without a pass of its own (that
