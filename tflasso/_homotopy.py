@@ -230,11 +230,15 @@ def predict(factor, ws, w, penalty, xty):
 def _sync(factor, ws, inside, l2):
     """Make ``factor`` that of the features ``ws[inside]`` (``l2`` over ``ws``)."""
     wanted = ws[inside]
-    stale = ~np.isin(factor.order, wanted)
+    mark = np.zeros(factor.columns.position.size, bool)  # over every feature
+    mark[wanted] = True
+    stale = ~mark[factor.order]
     if stale.all():
         factor.reset()
     elif stale.any():
         factor.remove(stale)
-    new = wanted[~np.isin(wanted, factor.order)]
+    mark[:] = False
+    mark[factor.order] = True
+    new = wanted[~mark[wanted]]
     if new.size:
         factor.add(new, l2[np.searchsorted(ws, new)])
