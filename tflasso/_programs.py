@@ -795,10 +795,18 @@ def certify_residual(design, penalty, free, w, y, residual):
     n = design.shape[0]
     p, c, t = w.shape
     corr = design.rmatvec(residual.reshape(n, c * t)) / n
+    return certify_correlated(penalty, free, w, y, residual, corr.reshape(p, c, t))
+
+
+def certify_correlated(penalty, free, w, y, residual, corr):
+    """:func:`certify_residual` of a pass already made: ``corr`` (p, C, T)
+    is ``X^T R / n`` of the residual (n, C, T)."""
+    n = residual.shape[0]
+    p, c, t = w.shape
     if free is None:
         free = no_unpenalised(1, p, c, t)
     gap, duals = certify(
         penalty, free, w[None], np.einsum("nct,nct->c", residual, residual)[None] / n,
-        np.einsum("nct,nct->c", residual, y)[None] / n, corr.reshape(1, p, c, t), n,
+        np.einsum("nct,nct->c", residual, y)[None] / n, corr[None], n,
     )
     return gap[0], duals[0]

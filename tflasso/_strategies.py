@@ -39,7 +39,7 @@ _MAX_GRAM_FEATURES = 4096
 _CHUNK_FEATURES = 256
 # Gram paths of at least this many features, whose (unit-diagonal) Gram
 # matrix has a condition number above _PREDICT_CONDITION, start from
-# predictions (see _predicted). Elsewhere FISTA's iterations on the whole
+# predictions (see _gram_starts). Elsewhere FISTA's iterations on the whole
 # batch cost less than the predictions' numpy steps: diabetes (10 features)
 # LassoCV takes 10-12 ms in all; tall 200,000 x 200 (condition number 1.1)
 # LassoCV went 0.93 -> 1.19 s with predictions, while spectra 200 x 100
@@ -219,7 +219,7 @@ def gram_path(gram, xty, yy, n, alphas, l1_ratio, factor, positive, tol, max_ite
         )
 
     if p <= _CHUNK_FEATURES:
-        return solve(np.arange(p), np.arange(a), _predicted(
+        return solve(np.arange(p), np.arange(a), _gram_starts(
             gram, xty, alphas, l1_ratio, factor, positive))
     w = np.zeros((n_sets, p, a, t))
     gap, n_iter = np.zeros((n_sets, a)), np.zeros((n_sets, a), np.int32)
@@ -259,7 +259,7 @@ def gram_path(gram, xty, yy, n, alphas, l1_ratio, factor, positive, tol, max_ite
     return w, gap, n_iter
 
 
-def _predicted(gram, xty, alphas, l1_ratio, factor, positive):
+def _gram_starts(gram, xty, alphas, l1_ratio, factor, positive):
     """Starts ``(B, p, A, 1)`` for a batch of one-task, ill-conditioned Gram
     paths (see _PREDICT_FEATURES): each set's path of exact active-set
     solutions (:func:`tflasso._homotopy.path`), which FISTA's first gap
@@ -277,8 +277,7 @@ def _predicted(gram, xty, alphas, l1_ratio, factor, positive):
 def _condition(gram):
     """The condition number of ``gram`` rescaled to a unit diagonal (FISTA's
     iterations grow as its square root)."""
-    d = np.sqrt(np.diagonal(gram))
-    d[~(d > 0)] = 1.0
+    d = _programs.unit_scale(np.diagonal(gram))
     values = np.linalg.eigvalsh(gram / np.outer(d, d))
     return values[-1] / values[0] if values[0] > 0 else np.inf
 

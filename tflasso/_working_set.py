@@ -296,8 +296,6 @@ def _certified(problem, y, pending, free, tol, max_iter, columns, factor):
     yielded as it stands (one pass), any other solved again from its point."""
     if not pending:
         return
-    n = problem.n
-    p = pending[0][1].shape[0]
     penalties = [q for q, *_ in pending]
     batch = Penalty(np.concatenate([q.alpha for q in penalties]),
                     np.concatenate([q.l1_ratio for q in penalties]),
@@ -305,12 +303,9 @@ def _certified(problem, y, pending, free, tol, max_iter, columns, factor):
     w = np.stack([v for _, v, _, _ in pending], axis=1)  # (p, C, T)
     residual = np.stack([r for _, _, r, _ in pending], axis=1)  # (n, C, T)
     corr = np.stack([c for *_, c in pending], axis=1)[:, :, None]
-    gaps, _ = _programs.certify(
-        batch, _programs.no_unpenalised(1, p, len(pending), 1), w[None],
-        np.einsum("nct,nct->c", residual, residual)[None] / n,
-        np.einsum("nct,nt->c", residual, y)[None] / n, corr[None], n,
-    )
-    for (penalty, v, _, _), gap in zip(pending, gaps[0]):
+    gaps, _ = _programs.certify_correlated(
+        batch, None, w, np.broadcast_to(y[:, None], residual.shape), residual, corr)
+    for (penalty, v, _, _), gap in zip(pending, gaps):
         if gap <= tol:
             yield v, float(gap), 1
         else:
