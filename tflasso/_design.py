@@ -116,7 +116,11 @@ class Design:
         return self._weighted(block)
 
     def matvec(self, idx, w):
-        """``design[:, idx] @ w`` for ``w`` (len(idx),) or (len(idx), m), float64."""
+        """``design[:, idx] @ w`` for ``w`` (len(idx),) or (len(idx), m), float64;
+        every column where ``idx`` is None."""
+        if idx is None:
+            product = np.asarray(self.X @ w.astype(self.dtype, copy=False), dtype=np.float64)
+            return self._weighted(product - np.tensordot(self.x_offset, w, 1))
         if not len(idx):
             return np.zeros((self.shape[0], *np.shape(w)[1:]))
         if self.sparse:

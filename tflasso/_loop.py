@@ -42,7 +42,8 @@ def lipschitz(normal, n_sets, p, dtype):
     return tf.maximum(_LIPSCHITZ_MARGIN * rayleigh, tiny)
 
 
-def fista(smooth, prox, gap_at, v0, lipschitz_constant, tol, max_iter, gap_every):
+def fista(smooth, prox, gap_at, v0, lipschitz_constant, tol, max_iter, gap_every,
+          metric=None):
     """Accelerated proximal gradient with adaptive restart; ``(V, gap, n_iter)``.
 
     ``smooth(V)`` is the summed smooth part of every problem's objective,
@@ -51,6 +52,16 @@ def fista(smooth, prox, gap_at, v0, lipschitz_constant, tol, max_iter, gap_every
     gap tolerance ``(B, C)``. A problem stops iterating once its gap is at
     most its tolerance (checked every ``gap_every`` iterations); the loop ends
     when all have stopped or after ``max_iter`` iterations.
+
+    ``metric``, ``(u, on, metric_prox)``: where ``on`` (a scalar bool), the
+    smooth part's Hessian is at most ``H = L I + u u^T`` (``L`` the
+    ``lipschitz_constant``, ``u`` ``(B, p, 1, 1)``, one task) and each step
+    is a proximal gradient step in the metric ``H``, ``metric_prox(step)``
+    (:func:`tflasso._penalty.metric_prox`): FISTA in that metric, whose
+    rate depends on ``L`` instead of ``L + ||u||^2``. For data whose
+    features share a large mean (non-negative, uncentred), ``u u^T`` is that
+    mean's share of the Hessian, which would otherwise set the step size for
+    every direction.
     """
     dtype = v0.dtype
     tiny = tf.constant(np.finfo(dtype.as_numpy_dtype).tiny, dtype)
@@ -58,6 +69,18 @@ def fista(smooth, prox, gap_at, v0, lipschitz_constant, tol, max_iter, gap_every
     one = tf.ones(tf.shape(tol), dtype)
     proximal = prox(step)
     gradient_step = step[..., None]  # (B, 1, 1, 1)
+    if metric is None:
+        u, on = tf.zeros_like(v0[:, :, :1, :1]), tf.constant(False)
+        in_metric = None
+    else:
+        u, on, metric_prox = metric
+        in_metric = metric_prox(step)
+        # H^-1 = step (I - u u^T / (1 / step + ||u||^2)), by Sherman-Morrison.
+        shrink = gradient_step / (1 + gradient_step * tf.reduce_sum(u * u, axis=1,
+                                                                    keepdims=True))
+
+    def along(x):  # u^T x, (B, 1, C, T)
+        return tf.reduce_sum(u * x, axis=1, keepdims=True)
 
     def spread(x):  # (B, C) -> (B, 1, C, 1)
         return x[:, None, :, None]
@@ -68,14 +91,30 @@ def fista(smooth, prox, gap_at, v0, lipschitz_constant, tol, max_iter, gap_every
             value = smooth(z)
         return tape.gradient(value, z)
 
-    def body(it, v, v_prev, t, n_iter, gap):
+    def step_from(z, beta):
+        g = gradient(z)
+        if in_metric is None:
+            return proximal(z - gradient_step * g), beta
+        return tf.cond(
+            on,
+            lambda: in_metric(z - gradient_step * (g - u * (shrink * along(g))), beta),
+            lambda: (proximal(z - gradient_step * g), beta),
+        )
+
+    def body(it, v, v_prev, t, n_iter, gap, beta):
         active = gap > tol
         t_next = (1 + tf.sqrt(1 + 4 * t**2)) / 2
         z = v + spread((t - 1) / t_next) * (v - v_prev)
-        v_new = proximal(z - gradient_step * gradient(z))
+        v_new, beta = step_from(z, beta)
         # Restart the momentum when it points against the prox-gradient step
-        # (O'Donoghue and Candes, 2015); this keeps FISTA near-monotone.
-        restart = tf.reduce_sum((z - v_new) * (v_new - v), axis=[1, 3]) > 0
+        # (O'Donoghue and Candes, 2015), in the metric of the step; this
+        # keeps FISTA near-monotone.
+        agree = tf.reduce_sum((z - v_new) * (v_new - v), axis=[1, 3])
+        if in_metric is not None:
+            across = tf.reduce_sum(gradient_step * along(z - v_new) * along(v_new - v),
+                                   axis=[1, 3])
+            agree += tf.where(on, across, tf.zeros_like(across))
+        restart = agree > 0
         t_next = tf.where(restart, one, t_next)
         moving = spread(active)
         v_new = tf.where(moving, v_new, v)
@@ -86,13 +125,14 @@ def fista(smooth, prox, gap_at, v0, lipschitz_constant, tol, max_iter, gap_every
         gap = tf.cond(
             check, lambda: tf.where(active, gap_at(v_new), gap), lambda: gap
         )
-        return it, v_new, v_prev, t_next, n_iter, gap
+        return it, v_new, v_prev, t_next, n_iter, gap, beta
 
-    def keep_going(it, v, v_prev, t, n_iter, gap):
+    def keep_going(it, v, v_prev, t, n_iter, gap, beta):
         return tf.logical_and(it < max_iter, tf.reduce_any(gap > tol))
 
     state = (
-        tf.constant(0), v0, v0, one, tf.zeros(tf.shape(tol), tf.int32), gap_at(v0)
+        tf.constant(0), v0, v0, one, tf.zeros(tf.shape(tol), tf.int32), gap_at(v0),
+        tf.zeros_like(along(v0)),
     )
-    _, v, _, _, n_iter, gap = tf.while_loop(keep_going, body, state)
+    _, v, _, _, n_iter, gap, _ = tf.while_loop(keep_going, body, state)
     return v, gap, n_iter

@@ -62,6 +62,12 @@ def prox(penalty, step, scale):
     weight ``f_j / s_j^2``. Rows whose norm is at most the threshold become
     exactly zero. The thresholds are computed once, outside the loop.
     """
+    return _prox_and_slope(penalty, step, scale)[0]
+
+
+def _prox_and_slope(penalty, step, scale):
+    """:func:`prox`, and the slope ``(B, p, C)`` of its output for one task
+    (the derivative of each coordinate of the prox at its result ``x``)."""
     l1, l2 = _strengths(penalty)
     factor = penalty.factor[None, :, None] / scale[:, :, None]
     threshold = step * l1 * factor
@@ -72,6 +78,74 @@ def prox(penalty, step, scale):
         u = _feasible(penalty, u)
         keep = tf.nn.relu(1 - threshold / tf.maximum(row_norms(u), tiny))
         return u * (keep * unshrink)[..., None]
+
+    def slope(x):  # one task: 1 / (1 + step l2 f_j / s_j^2) where x_j != 0, else 0
+        return tf.where(x[..., 0] != 0, unshrink, tf.zeros_like(unshrink))
+
+    return apply, slope
+
+
+# Newton steps at most, per proximal step in a metric (see metric_prox): on
+# a piecewise linear equation each lands on the root once on its piece;
+# 2 to 4 sufficed on the benchmarks.
+_METRIC_NEWTON = 30
+
+
+def metric_prox(penalty, step, scale, u):
+    """The proximal operator of the penalty in the metric ``H = I / step + u
+    u^T`` (one task), in rescaled features: ``argmin_x g(x) + ||x - w||_H^2 /
+    2``.
+
+    As in Becker and Fadili (2012, "A quasi-Newton proximal splitting
+    method"): the optimality conditions give ``x = prox_step(w - step beta
+    u)`` (:func:`prox`) with the scalar ``beta = u^T (x - w)``, the root of
+    ``h(beta) = u^T (prox_step(w - step beta u) - w) - beta``, which is
+    piecewise linear and decreasing (slope between -1 and ``-1 - step
+    ||u||^2``): Newton's method on the root's bracket ``[0, h(0)]``, bisecting
+    where a step leaves it, finds it exactly once on its linear piece.
+    Coefficients are exactly zero where the prox makes them so, whatever the
+    rounding of ``beta``. ``u`` is ``(B, p, 1, 1)``, ``step`` ``(B, 1, 1)``.
+
+    Returns a function of ``(w, beta)`` ``(B, p, C, 1)`` and ``(B, 1, C, 1)``
+    (a warm start, as the last step's root) giving ``(x, beta)``.
+    """
+    plain, slope = _prox_and_slope(penalty, step, scale)
+    step = step[..., None]  # (B, 1, 1, 1)
+    u2 = tf.reduce_sum(u * u, axis=-1)  # (B, p, 1)
+    dtype = scale.dtype
+    # h is a sum over the features: its rounding grows with their number.
+    eps = tf.constant(max(1e-12, 64 * np.finfo(dtype.as_numpy_dtype).eps), dtype)
+
+    def apply(w, beta):
+        def at(b):
+            x = plain(w - (step * b) * u)
+            return x, tf.reduce_sum(u * (x - w), axis=1, keepdims=True) - b
+
+        _, h0 = at(tf.zeros_like(beta))
+        lo, hi = tf.minimum(h0, 0), tf.maximum(h0, 0)
+        beta = tf.clip_by_value(beta, lo, hi)
+        x, h = at(beta)
+
+        def unsolved(i, beta, lo, hi, x, h):
+            return tf.logical_and(
+                i < _METRIC_NEWTON,
+                tf.reduce_any(tf.abs(h) > eps * (tf.abs(beta) + tf.abs(h0))),
+            )
+
+        def newton(i, beta, lo, hi, x, h):
+            lo = tf.where(h > 0, beta, lo)  # h decreases: the root lies above beta
+            hi = tf.where(h < 0, beta, hi)
+            d = -1 - step[..., 0] * tf.reduce_sum(u2 * slope(x), axis=1, keepdims=True)
+            guess = beta - h / d[..., None]
+            inside = tf.logical_and(guess > lo, guess < hi)
+            beta = tf.where(h == 0, beta, tf.where(inside, guess, (lo + hi) / 2))
+            x, h = at(beta)
+            return i + 1, beta, lo, hi, x, h
+
+        _, beta, _, _, x, _ = tf.while_loop(
+            unsolved, newton, (tf.constant(0), beta, lo, hi, x, h)
+        )
+        return x, beta
 
     return apply
 

@@ -32,7 +32,7 @@ import tensorflow as tf
 
 from . import _polish
 from ._loop import fista, lipschitz
-from ._penalty import Penalty, duality_gap, prox
+from ._penalty import Penalty, duality_gap, metric_prox, prox
 
 # Iterations between two duality-gap evaluations (each costs one more pass).
 GAP_EVERY = 10
@@ -80,6 +80,15 @@ _FLOAT32_TOL = 3e-5
 # to 5e-3 relative (they converged in 20 to 190 iterations, before the
 # gate). At the default 1e-4 nothing changes.
 _EXACT_TOL = _FLOAT32_TOL
+# The operator form steps in the metric L_C I + u u^T (see _operator_program)
+# when the rows' mean direction holds at least this multiple of C's largest
+# eigenvalue L_C (estimated: this share, over one plus it, of the Hessian's):
+# the step then grows by about this factor plus one.
+_METRIC_SPIKE = 1.0
+# ... and by at most this factor: where C is (nearly) zero (one row, or rows
+# that differ only by a multiple of their mean), a step of 1 / L_C would
+# magnify rounding without bound.
+_METRIC_GAIN = 100.0
 # Batches of more problems than this iterate in float32 first: their matrix
 # products cost a fifth of float64's here. Single fits stay in float64.
 _FLOAT32_PROBLEMS = 8
@@ -103,6 +112,10 @@ class OperatorData(NamedTuple):
     root: object  # (n,) square roots of the sample weights
     y: object  # (n, C, T) centred, weighted targets
     scale: object  # (p,)  s
+    # () an upper bound on the largest eigenvalue of the Hessian in rescaled
+    # features, less the rows' mean direction (L_C, see _operator_program),
+    # or 0: then estimated by power iterations.
+    curvature: object
 
 
 class Unpenalised(NamedTuple):
@@ -275,14 +288,46 @@ def _operator_program(matmul):
                 per_problem(r * y) / n, corr, n,
             )[0]
 
-        def normal(v):  # (1, p, 1)
-            return (correlation(forward(v[0])) / scale)[None]
+        # The Hessian is C + u u^T: u the (rescaled) correlation of the
+        # columns with the rows' direction e (their means, unweighted), C that
+        # of the columns with it projected out. Non-negative, uncentred data
+        # (no intercept) have a large u (tf-idf-like 40,000 x 40,000: ||u||^2
+        # 30, C's largest eigenvalue 4), which would set the step for every
+        # direction; FISTA then steps in the metric L_C I + u u^T (see
+        # tflasso._loop.fista). Centred columns have u = 0, and the step is
+        # the Hessian's largest eigenvalue as before (then the same iterates
+        # as the Gram form's).
+        e = data.root[:, None] / tf.norm(data.root)
 
-        constant = lipschitz(normal, 1, tf.shape(data.x_offset)[0], dtype)
+        def normal(v, projected=False):  # (1, p, 1): the Hessian (or C) times v
+            r = forward(v[0])
+            if projected:
+                r -= e * tf.reduce_sum(e * r, 0, keepdims=True)
+            return (correlation(r) / scale)[None]
+
+        u = (tf.sqrt(n) * correlation(e) / scale)[None, :, :, None]  # (1, p, 1, 1)
+        spike = tf.reduce_sum(u * u)
+        one_task = shape[2] == 1
+
+        def given():  # L_C (see OperatorData.curvature)
+            on = tf.logical_and(spike > _METRIC_SPIKE * data.curvature, one_task)
+            return tf.where(on, data.curvature, data.curvature + spike)[None], on
+
+        def estimated():
+            whole = lipschitz(normal, 1, p, dtype)
+            on = tf.logical_and(spike > _METRIC_SPIKE / (1 + _METRIC_SPIKE) * whole[0],
+                                one_task)
+            return tf.cond(on, lambda: lipschitz(lambda v: normal(v, True), 1, p, dtype),
+                           lambda: whole), on
+
+        constant, on = tf.cond(data.curvature > 0, given, estimated)
+        constant = tf.where(on, tf.maximum(constant, (constant + spike) / _METRIC_GAIN),
+                            constant)
         v, gap, n_iter = fista(
             smooth, lambda step: prox(penalty, step, data.scale[None]),
             gap_at, w0 * scale[None, :, :, None], constant, controls.tol,
             controls.max_iter, controls.gap_every,
+            metric=(u, on, lambda step: metric_prox(penalty, step, data.scale[None], u)),
         )
         return v / scale[None, :, :, None], gap, n_iter
 
@@ -343,7 +388,8 @@ def _gram_function(dtype, jit_compile, one=False):
 
 def _operator_function(dtype, kind):
     X = tf.SparseTensorSpec([None, None], dtype) if kind == "sparse" else _spec(2, dtype)
-    data = OperatorData(X, _spec(1, dtype), _spec(1, dtype), _spec(3, dtype), _spec(1, dtype))
+    data = OperatorData(X, _spec(1, dtype), _spec(1, dtype), _spec(3, dtype), _spec(1, dtype),
+                        _spec(0, dtype))
     controls = Controls(_spec(2, dtype), _spec(0, tf.int32), _spec(0, tf.int32))
     matmul = _sparse_matmul if kind == "sparse" else _dense_matmul
     signature = [data, _free_spec(dtype), _penalty_spec(dtype), controls, _spec(4, dtype)]
@@ -755,19 +801,21 @@ def polished_rounds(solve, polish, tol, max_iter, w0, exact=False):
     return w, gap, n_iter
 
 
-def solve_operator(X, x_offset, root, y, scale, penalty, free, tol, max_iter, w0):
+def solve_operator(X, x_offset, root, y, scale, penalty, free, tol, max_iter, w0,
+                   curvature=0.0):
     """The operator form of one data set, numpy in and out: ``(W, gap, n_iter)``.
 
     ``X`` is a dense tensor or ``tf.SparseTensor``; ``y`` (n, C, T) the
     centred, weighted targets; ``scale`` the column norms ``s``; ``tol``
     (C,) absolute; ``w0`` (p, C, T). Computes in ``y``'s dtype.
+    ``curvature``: see :class:`OperatorData` (0: estimated).
     """
     dtype = y.dtype
     p, c, t = w0.shape
     if free is None:
         free = no_unpenalised(1, p, c, t, dtype)
     data = OperatorData(
-        X, *(tf.constant(a, dtype) for a in (x_offset, root, y, scale))
+        X, *(tf.constant(a, dtype) for a in (x_offset, root, y, scale, curvature))
     )
     controls = Controls(np.asarray(tol, dtype)[None], np.int32(max_iter), np.int32(GAP_EVERY))
     kind = "sparse" if isinstance(X, tf.SparseTensor) else "dense"
