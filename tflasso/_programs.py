@@ -243,10 +243,12 @@ def _gram_program(data, free, penalty, controls, w0, one=False):
     return v / tf.cast(scale, dtype), gap, n_iter
 
 
-def _operator_program(matmul):
-    """FISTA on one data set given as an operator; everything in X's dtype."""
+def _operator_program(matmul, parts=lambda X: X):
+    """FISTA on one data set given as an operator; everything in X's dtype.
+    ``parts(X)``, once a call, is what ``matmul`` takes (see _halves)."""
 
     def program(data, free, penalty, controls, w0):
+        X = parts(data.X)
         dtype = data.y.dtype
         shape = tf.shape(data.y)  # (n, C, T)
         n = tf.cast(shape[0], dtype)
@@ -257,13 +259,21 @@ def _operator_program(matmul):
 
         unscale = 1 / scale  # multiplied, not divided, in the loop: fewer gradient ops
 
+        @tf.custom_gradient
+        def product(w):
+            # X w, whose gradient is X^T times the upstream gradient: the
+            # tape's own would also differentiate X's stored entries (sparse
+            # X: 16.2 against 11.9 ms an iteration on tf-idf-like 40,000 x
+            # 40,000 data).
+            return matmul(X, w), lambda up: matmul(X, up, adjoint_a=True)
+
         def forward(v):  # (p, m) in rescaled features -> (n, m)
             w = v * unscale
-            return root * (matmul(data.X, w) - tf.matmul(data.x_offset[None, :], w))
+            return root * (product(w) - tf.matmul(data.x_offset[None, :], w))
 
         def correlation(r):  # (n, m) -> X^T R / n, (p, m), user's coordinates
             r = root * r
-            xtr = matmul(data.X, r, adjoint_a=True)
+            xtr = matmul(X, r, adjoint_a=True)
             return (xtr - data.x_offset[:, None] * tf.reduce_sum(r, 0, keepdims=True)) / n
 
         def members(m):  # (p, C T) -> (1, p, C, T)
@@ -338,8 +348,19 @@ def _dense_matmul(X, w, adjoint_a=False):
     return tf.matmul(X, w, transpose_a=adjoint_a)
 
 
-def _sparse_matmul(X, w, adjoint_a=False):
-    return tf.sparse.sparse_dense_matmul(X, w, adjoint_a=adjoint_a)
+def _halves(X):
+    """Sparse X as two halves of its stored entries, each a ``tf.SparseTensor``
+    of X's shape: TensorFlow multiplies a sparse matrix by one column on one
+    thread, and the halves' products run side by side (two cores: an
+    iteration on tf-idf-like 40,000 x 40,000 data, 16.3 -> 8.1 ms)."""
+    half = tf.shape(X.values)[0] // 2
+    return tuple(tf.SparseTensor(X.indices[part], X.values[part], X.dense_shape)
+                 for part in (slice(None, half), slice(half, None)))
+
+
+def _sparse_matmul(halves, w, adjoint_a=False):
+    return tf.add_n([tf.sparse.sparse_dense_matmul(X, w, adjoint_a=adjoint_a)
+                     for X in halves])
 
 
 def _spec(rank, dtype):
@@ -391,9 +412,10 @@ def _operator_function(dtype, kind):
     data = OperatorData(X, _spec(1, dtype), _spec(1, dtype), _spec(3, dtype), _spec(1, dtype),
                         _spec(0, dtype))
     controls = Controls(_spec(2, dtype), _spec(0, tf.int32), _spec(0, tf.int32))
-    matmul = _sparse_matmul if kind == "sparse" else _dense_matmul
+    program = (_operator_program(_sparse_matmul, _halves) if kind == "sparse"
+               else _operator_program(_dense_matmul))
     signature = [data, _free_spec(dtype), _penalty_spec(dtype), controls, _spec(4, dtype)]
-    return _compiled(_operator_program(matmul), signature)
+    return _compiled(program, signature)
 
 
 _F64 = tf.float64
