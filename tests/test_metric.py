@@ -16,6 +16,7 @@ from tflasso._loop import fista
 from tflasso._penalty import Penalty, duality_gap, metric_prox, prox
 from tflasso._reference import alpha_max, duality_gap as numpy_gap
 from tflasso._reference import kkt_violation
+from tflasso import _working_set
 from tflasso._working_set import _Columns
 
 
@@ -154,10 +155,15 @@ def test_curvature_bounds_every_set_of_columns():
 
 
 @pytest.mark.parametrize("positive", [False, True])
-def test_uncentred_sparse_path_agrees_with_sklearn(positive):
+def test_uncentred_sparse_path_agrees_with_sklearn(positive, monkeypatch):
     # tf-idf-like: non-negative sparse columns, no intercept (the mean is a
-    # spike); working sets of more than a quarter of the features take the
-    # shared curvature in the operator form.
+    # spike); the working sets take the shared curvature in the operator form
+    # from their second (a ski rental that pays at once).
+    monkeypatch.setattr(_working_set, "_SHARED_AFTER", 1)
+    shared = []
+    curvature = _Columns.curvature
+    monkeypatch.setattr(_Columns, "curvature",
+                        lambda self: shared.append(curvature(self)) or shared[-1])
     rng = np.random.default_rng(3)
     n, p = 300, 600
     X = sparse.random_array((n, p), density=0.05, rng=rng, format="csc")
@@ -171,6 +177,7 @@ def test_uncentred_sparse_path_agrees_with_sklearn(positive):
                                     positive=positive)
     scale = tol * (y @ y) / n
     assert np.count_nonzero(coefs[:, -1]) > p / 8  # large sets, low on the path
+    assert shared and shared[0] > 0
     for k, alpha in enumerate(alphas):
         assert numpy_gap(X, y, coefs[:, k], alpha, fit_intercept=False,
                          positive=positive) <= 1.01 * scale

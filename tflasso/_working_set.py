@@ -90,17 +90,17 @@ _INNER_MAX_ITER = 10_000
 # at this fraction of the current full gap, as celer does, but not below half
 # the final tolerance.
 _INNER_GAP_FRACTION = 0.3
-# A restricted problem in the operator form on at least this share of the
-# features takes, as its step's curvature, the whole design's (a bound for
-# every set of its columns, computed once; see _Columns.curvature) instead
-# of 30 power iterations on its own columns: on tf-idf-like 40,000 x 40,000
-# data, low on the path, those cost as much as 25 FISTA iterations. On a
-# quarter of the features, the bound was at most 1.7 times the set's own
-# (iterations grow as its square root). Smaller sets take it too once their
-# power iterations have cost what computing it does (as a ski rental): there
-# ARPACK took 91 products with X and X^T, in scipy, which runs them 2 to 3
-# times faster than TensorFlow's sparse products: about 40 of those.
-_SHARED_CURVATURE = 0.25
+# Restricted problems in the operator form take, as their step's curvature,
+# the whole design's (a bound for every set of its columns, computed once by
+# ARPACK; see _Columns.curvature) instead of 30 power iterations on their own
+# columns, once those power iterations have cost what computing it does (a
+# ski rental): on tf-idf-like 40,000 x 40,000 data, low on the path, they
+# cost as much as 25 FISTA iterations a set, and ARPACK took 91 products
+# with X and X^T, in scipy, which runs them 2 to 3 times faster than
+# TensorFlow's sparse products: about 40 of those. A single fit there (at
+# 0.01 alpha_max: 0.5 s) never pays for it. On a quarter of the features,
+# the bound was at most 1.7 times the set's own (iterations grow as its
+# square root).
 _SHARED_AFTER = 40
 
 
@@ -163,12 +163,13 @@ class _Columns:
 
     def shares_curvature(self, idx):
         """Whether the restricted problem on the columns ``idx`` takes the
-        design's :meth:`curvature` (see _SHARED_CURVATURE), counting the
+        design's :meth:`curvature` (see _SHARED_AFTER), counting the
         power iterations of those that do not."""
-        if self._curvature is not None or idx.size >= _SHARED_CURVATURE * self.design.shape[1]:
-            return True
-        self.power_work += _loop._POWER_ITERATIONS * self._stored(idx)
-        return self.power_work >= _SHARED_AFTER * self._stored()
+        if self._curvature is None:
+            self.power_work += _loop._POWER_ITERATIONS * self._stored(idx)
+            if self.power_work < _SHARED_AFTER * self._stored():
+                return False
+        return True
 
     def _stored(self, idx=None):
         """Stored entries of X's columns ``idx`` (all by default)."""
