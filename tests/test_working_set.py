@@ -2,6 +2,8 @@
 against scikit-learn where the cache is exercised (growth, restart, warm
 starts)."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
@@ -105,3 +107,43 @@ def test_extrapolated_warm_start_is_the_path_between_knots():
     np.testing.assert_allclose(_extrapolated(solved, 0.1), [[0.0], [1.2]], atol=1e-15)
     # Not a decreasing grid: the last solution itself.
     assert _extrapolated([(0.9, solved[1][1]), (1.0, solved[0][1])], 0.5) is solved[0][1]
+
+
+def test_path_start_certified_when_the_set_holds_every_feature():
+    # Multi-task elastic net on 33 x 200 (scikit-learn's own CV test data):
+    # low on the path the working set holds every feature, and a warm start
+    # that FISTA's first gap check accepted (no iteration) was returned with
+    # the infinite gap of a start never certified: enet_path raised "non-finite
+    # coefficients" and MultiTaskElasticNetCV warned with "Duality gap: inf".
+    from sklearn.linear_model import MultiTaskElasticNetCV as SkCV
+    from sklearn.linear_model.tests.test_coordinate_descent import build_dataset
+
+    from tflasso import MultiTaskElasticNetCV, enet_path
+
+    X, y, _, _ = build_dataset(n_targets=3)
+    train, target = X[:33], y[:33] - y[:33].mean(axis=0)
+    tol = 1e-3
+    for l1_ratio in (0.3, 1.0):
+        alphas, coefs, gaps = enet_path(train, target, l1_ratio=l1_ratio, alphas=10,
+                                        eps=1e-3, max_iter=200, tol=tol)
+        assert np.all(np.isfinite(gaps))
+        assert np.all(gaps <= tol * np.sum(target**2) / len(target))
+        for k, alpha in enumerate(alphas):  # the gap, recomputed for the lasso case
+            if l1_ratio == 1.0:
+                residual = target - train @ coefs[:, :, k].T
+                corr = train.T @ residual / len(target)
+                norms = np.sqrt((coefs[:, :, k] ** 2).sum(axis=0))
+                dual_norm = np.sqrt((corr**2).sum(axis=1)).max()
+                scale = min(1.0, alpha / dual_norm)
+                primal = 0.5 * np.sum(residual**2) / len(target) + alpha * norms.sum()
+                dual = (scale * np.sum(residual * target)
+                        - 0.5 * scale**2 * np.sum(residual**2)) / len(target)
+                assert primal - dual <= 1.01 * tol * np.sum(target**2) / len(target)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = MultiTaskElasticNetCV(alphas=10, eps=1e-3, max_iter=200,
+                                      l1_ratio=[0.3, 0.5], tol=tol, cv=3).fit(X, y)
+    reference = SkCV(alphas=10, eps=1e-3, max_iter=100_000, l1_ratio=[0.3, 0.5],
+                     tol=1e-10, cv=3).fit(X, y)
+    assert (model.alpha_, model.l1_ratio_) == pytest.approx(
+        (reference.alpha_, reference.l1_ratio_), rel=1e-9)

@@ -496,8 +496,11 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
         w[ws] = w_ws
         if size == p:
             passes += max(inner - 1, 0)  # the round counted one already
-            if inner == 0:
+            if inner == 0 and np.isfinite(gap):
                 break  # the whole problem is in the set and cannot improve
+            # (A path's start, whose gap the last alpha's pass did not give,
+            # goes on to the next pass's certificate: it ended there with an
+            # infinite gap, which enet_path took for non-finite coefficients.)
     if gap > tol and best[0] < gap:
         gap, w, duals = best
     return w, gap, passes, duals
