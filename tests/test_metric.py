@@ -14,6 +14,7 @@ import tflasso
 from tflasso._design import Design
 from tflasso._loop import fista
 from tflasso._penalty import Penalty, duality_gap, metric_prox, prox
+from tflasso._programs import PROGRAMS
 from tflasso._reference import alpha_max, duality_gap as numpy_gap
 from tflasso._reference import kkt_violation
 from tflasso import _working_set
@@ -101,8 +102,7 @@ def _fista(X, y, alpha, metric):
     if metric:  # H = L_C I + u u^T, u the columns' means (e = 1 / sqrt(n))
         constant = 1.05 * np.linalg.eigvalsh(hessian - np.outer(mean, mean))[-1]
         u = tf.constant(mean[None, :, None, None])
-        extra = dict(metric=(u, tf.constant(True),
-                             lambda step: metric_prox(penalty, step, scale, u)))
+        extra = dict(metric=(u, lambda step: metric_prox(penalty, step, scale, u)))
     else:
         constant, extra = 1.05 * np.linalg.eigvalsh(hessian)[-1], {}
     v, gap, n_iter = tf.function(lambda: fista(
@@ -154,7 +154,7 @@ def test_curvature_bounds_every_set_of_columns():
         assert top(np.sort(rng.choice(p, size, replace=False))) <= bound
 
 
-@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("positive", [False, True])  # the second: other n, p; no retrace
 def test_uncentred_sparse_path_agrees_with_sklearn(positive, monkeypatch):
     # tf-idf-like: non-negative sparse columns, no intercept (the mean is a
     # spike); the working sets take the shared curvature in the operator form
@@ -165,7 +165,7 @@ def test_uncentred_sparse_path_agrees_with_sklearn(positive, monkeypatch):
     monkeypatch.setattr(_Columns, "curvature",
                         lambda self: shared.append(curvature(self)) or shared[-1])
     rng = np.random.default_rng(3)
-    n, p = 300, 600
+    n, p = (300, 600) if not positive else (250, 700)
     X = sparse.random_array((n, p), density=0.05, rng=rng, format="csc")
     w = np.zeros(p)
     w[:30] = rng.uniform(0.5, 2, 30)
@@ -178,6 +178,8 @@ def test_uncentred_sparse_path_agrees_with_sklearn(positive, monkeypatch):
     scale = tol * (y @ y) / n
     assert np.count_nonzero(coefs[:, -1]) > p / 8  # large sets, low on the path
     assert shared and shared[0] > 0
+    metric = PROGRAMS[("sparse", tf.float64, "metric")]
+    assert metric.experimental_get_tracing_count() == 1  # used, and traced once
     for k, alpha in enumerate(alphas):
         assert numpy_gap(X, y, coefs[:, k], alpha, fit_intercept=False,
                          positive=positive) <= 1.01 * scale

@@ -53,10 +53,10 @@ def fista(smooth, prox, gap_at, v0, lipschitz_constant, tol, max_iter, gap_every
     most its tolerance (checked every ``gap_every`` iterations); the loop ends
     when all have stopped or after ``max_iter`` iterations.
 
-    ``metric``, ``(u, on, metric_prox)``: where ``on`` (a scalar bool), the
-    smooth part's Hessian is at most ``H = L I + u u^T`` (``L`` the
-    ``lipschitz_constant``, ``u`` ``(B, p, 1, 1)``, one task) and each step
-    is a proximal gradient step in the metric ``H``, ``metric_prox(step)``
+    ``metric``, ``(u, metric_prox)``: the smooth part's Hessian is at most
+    ``H = L I + u u^T`` (``L`` the ``lipschitz_constant``, ``u`` ``(B, p, 1,
+    1)``, one task) and each step is a proximal gradient step in the metric
+    ``H``, ``metric_prox(step)``
     (:func:`tflasso._penalty.metric_prox`): FISTA in that metric, whose
     rate depends on ``L`` instead of ``L + ||u||^2``. For data whose
     features share a large mean (non-negative, uncentred), ``u u^T`` is that
@@ -70,10 +70,9 @@ def fista(smooth, prox, gap_at, v0, lipschitz_constant, tol, max_iter, gap_every
     proximal = prox(step)
     gradient_step = step[..., None]  # (B, 1, 1, 1)
     if metric is None:
-        u, on = tf.zeros_like(v0[:, :, :1, :1]), tf.constant(False)
-        in_metric = None
+        u, in_metric = tf.zeros_like(v0[:, :, :1, :1]), None
     else:
-        u, on, metric_prox = metric
+        u, metric_prox = metric
         in_metric = metric_prox(step)
         # H^-1 = step (I - u u^T / (1 / step + ||u||^2)), by Sherman-Morrison.
         shrink = gradient_step / (1 + gradient_step * tf.reduce_sum(u * u, axis=1,
@@ -95,11 +94,7 @@ def fista(smooth, prox, gap_at, v0, lipschitz_constant, tol, max_iter, gap_every
         g = gradient(z)
         if in_metric is None:
             return proximal(z - gradient_step * g), beta
-        return tf.cond(
-            on,
-            lambda: in_metric(z - gradient_step * (g - u * (shrink * along(g))), beta),
-            lambda: (proximal(z - gradient_step * g), beta),
-        )
+        return in_metric(z - gradient_step * (g - u * (shrink * along(g))), beta)
 
     def body(it, v, v_prev, t, n_iter, gap, beta):
         active = gap > tol
@@ -111,9 +106,8 @@ def fista(smooth, prox, gap_at, v0, lipschitz_constant, tol, max_iter, gap_every
         # keeps FISTA near-monotone.
         agree = tf.reduce_sum((z - v_new) * (v_new - v), axis=[1, 3])
         if in_metric is not None:
-            across = tf.reduce_sum(gradient_step * along(z - v_new) * along(v_new - v),
+            agree += tf.reduce_sum(gradient_step * along(z - v_new) * along(v_new - v),
                                    axis=[1, 3])
-            agree += tf.where(on, across, tf.zeros_like(across))
         restart = agree > 0
         t_next = tf.where(restart, one, t_next)
         moving = spread(active)

@@ -80,14 +80,10 @@ _FLOAT32_TOL = 3e-5
 # to 5e-3 relative (they converged in 20 to 190 iterations, before the
 # gate). At the default 1e-4 nothing changes.
 _EXACT_TOL = _FLOAT32_TOL
-# The operator form steps in the metric L_C I + u u^T (see _operator_program)
-# when the rows' mean direction holds at least this multiple of C's largest
-# eigenvalue L_C (estimated: this share, over one plus it, of the Hessian's):
-# the step then grows by about this factor plus one.
-_METRIC_SPIKE = 1.0
-# ... and by at most this factor: where C is (nearly) zero (one row, or rows
-# that differ only by a multiple of their mean), a step of 1 / L_C would
-# magnify rounding without bound.
+# In the metric program (see _operator_program) the step grows by at most
+# this factor: where C is (nearly) zero (one row, or rows that differ only by
+# a multiple of their mean), a step of 1 / L_C would magnify rounding
+# without bound.
 _METRIC_GAIN = 100.0
 # Batches of more problems than this iterate in float32 first: their matrix
 # products cost a fifth of float64's here. Single fits stay in float64.
@@ -113,8 +109,8 @@ class OperatorData(NamedTuple):
     y: object  # (n, C, T) centred, weighted targets
     scale: object  # (p,)  s
     # () an upper bound on the largest eigenvalue of the Hessian in rescaled
-    # features, less the rows' mean direction (L_C, see _operator_program),
-    # or 0: then estimated by power iterations.
+    # features, or 0: then estimated by power iterations. In the metric
+    # program, that of the Hessian less the rows' mean direction (L_C).
     curvature: object
 
 
@@ -243,9 +239,12 @@ def _gram_program(data, free, penalty, controls, w0, one=False):
     return v / tf.cast(scale, dtype), gap, n_iter
 
 
-def _operator_program(matmul, parts=lambda X: X):
+def _operator_program(matmul, parts=lambda X: X, metric=False):
     """FISTA on one data set given as an operator; everything in X's dtype.
-    ``parts(X)``, once a call, is what ``matmul`` takes (see _halves)."""
+    ``parts(X)``, once a call, is what ``matmul`` takes (see _halves).
+    ``metric``: FISTA in the metric ``L_C I + u u^T`` (one task; the data's
+    ``curvature`` is ``L_C``), a program of its own so that fits that do not
+    need it do not compile it (it added 1.3 s to a first operator fit)."""
 
     def program(data, free, penalty, controls, w0):
         X = parts(data.X)
@@ -298,46 +297,32 @@ def _operator_program(matmul, parts=lambda X: X):
                 per_problem(r * y) / n, corr, n,
             )[0]
 
+        def normal(v):  # (1, p, 1)
+            return (correlation(forward(v[0])) / scale)[None]
+
+        proximal = lambda step: prox(penalty, step, data.scale[None])  # noqa: E731
+        start = w0 * scale[None, :, :, None]
+        if not metric:
+            constant = tf.cond(data.curvature > 0, lambda: data.curvature[None],
+                               lambda: lipschitz(normal, 1, p, dtype))
+            v, gap, n_iter = fista(smooth, proximal, gap_at, start, constant, controls.tol,
+                                   controls.max_iter, controls.gap_every)
+            return v / scale[None, :, :, None], gap, n_iter
         # The Hessian is C + u u^T: u the (rescaled) correlation of the
         # columns with the rows' direction e (their means, unweighted), C that
-        # of the columns with it projected out. Non-negative, uncentred data
-        # (no intercept) have a large u (tf-idf-like 40,000 x 40,000: ||u||^2
-        # 30, C's largest eigenvalue 4), which would set the step for every
-        # direction; FISTA then steps in the metric L_C I + u u^T (see
-        # tflasso._loop.fista). Centred columns have u = 0, and the step is
-        # the Hessian's largest eigenvalue as before (then the same iterates
-        # as the Gram form's).
+        # of the columns with it projected out, whose largest eigenvalue L_C
+        # the caller gives as the curvature. Non-negative, uncentred data (no
+        # intercept) have a large u (tf-idf-like 40,000 x 40,000: ||u||^2 30,
+        # L_C 4), which would set the step for every direction; FISTA steps in
+        # the metric L_C I + u u^T instead (see tflasso._loop.fista).
         e = data.root[:, None] / tf.norm(data.root)
-
-        def normal(v, projected=False):  # (1, p, 1): the Hessian (or C) times v
-            r = forward(v[0])
-            if projected:
-                r -= e * tf.reduce_sum(e * r, 0, keepdims=True)
-            return (correlation(r) / scale)[None]
-
         u = (tf.sqrt(n) * correlation(e) / scale)[None, :, :, None]  # (1, p, 1, 1)
-        spike = tf.reduce_sum(u * u)
-        one_task = shape[2] == 1
-
-        def given():  # L_C (see OperatorData.curvature)
-            on = tf.logical_and(spike > _METRIC_SPIKE * data.curvature, one_task)
-            return tf.where(on, data.curvature, data.curvature + spike)[None], on
-
-        def estimated():
-            whole = lipschitz(normal, 1, p, dtype)
-            on = tf.logical_and(spike > _METRIC_SPIKE / (1 + _METRIC_SPIKE) * whole[0],
-                                one_task)
-            return tf.cond(on, lambda: lipschitz(lambda v: normal(v, True), 1, p, dtype),
-                           lambda: whole), on
-
-        constant, on = tf.cond(data.curvature > 0, given, estimated)
-        constant = tf.where(on, tf.maximum(constant, (constant + spike) / _METRIC_GAIN),
-                            constant)
+        constant = tf.maximum(data.curvature, (data.curvature + tf.reduce_sum(u * u))
+                              / _METRIC_GAIN)[None]
         v, gap, n_iter = fista(
-            smooth, lambda step: prox(penalty, step, data.scale[None]),
-            gap_at, w0 * scale[None, :, :, None], constant, controls.tol,
-            controls.max_iter, controls.gap_every,
-            metric=(u, on, lambda step: metric_prox(penalty, step, data.scale[None], u)),
+            smooth, proximal, gap_at, start, constant, controls.tol, controls.max_iter,
+            controls.gap_every,
+            metric=(u, lambda step: metric_prox(penalty, step, data.scale[None], u)),
         )
         return v / scale[None, :, :, None], gap, n_iter
 
@@ -407,13 +392,13 @@ def _gram_function(dtype, jit_compile, one=False):
                      jit_compile=jit_compile)
 
 
-def _operator_function(dtype, kind):
+def _operator_function(dtype, kind, metric=False):
     X = tf.SparseTensorSpec([None, None], dtype) if kind == "sparse" else _spec(2, dtype)
     data = OperatorData(X, _spec(1, dtype), _spec(1, dtype), _spec(3, dtype), _spec(1, dtype),
                         _spec(0, dtype))
     controls = Controls(_spec(2, dtype), _spec(0, tf.int32), _spec(0, tf.int32))
-    program = (_operator_program(_sparse_matmul, _halves) if kind == "sparse"
-               else _operator_program(_dense_matmul))
+    program = (_operator_program(_sparse_matmul, _halves, metric) if kind == "sparse"
+               else _operator_program(_dense_matmul, metric=metric))
     signature = [data, _free_spec(dtype), _penalty_spec(dtype), controls, _spec(4, dtype)]
     return _compiled(program, signature)
 
@@ -430,6 +415,9 @@ PROGRAMS = {
     **{("gram", dtype, "one"): _gram_function(dtype, True, one=True)
        for dtype in (tf.float32, tf.float64)},
     **{(kind, dtype): _operator_function(dtype, kind)
+       for kind in ("dense", "sparse") for dtype in (tf.float32, tf.float64)},
+    # FISTA in a metric (see _operator_program), for non-negative uncentred data.
+    **{(kind, dtype, "metric"): _operator_function(dtype, kind, metric=True)
        for kind in ("dense", "sparse") for dtype in (tf.float32, tf.float64)},
     "certify": CERTIFY,
 }
@@ -824,13 +812,15 @@ def polished_rounds(solve, polish, tol, max_iter, w0, exact=False):
 
 
 def solve_operator(X, x_offset, root, y, scale, penalty, free, tol, max_iter, w0,
-                   curvature=0.0):
+                   curvature=0.0, metric=False):
     """The operator form of one data set, numpy in and out: ``(W, gap, n_iter)``.
 
     ``X`` is a dense tensor or ``tf.SparseTensor``; ``y`` (n, C, T) the
     centred, weighted targets; ``scale`` the column norms ``s``; ``tol``
     (C,) absolute; ``w0`` (p, C, T). Computes in ``y``'s dtype.
-    ``curvature``: see :class:`OperatorData` (0: estimated).
+    ``curvature``: see :class:`OperatorData` (0: estimated); with
+    ``metric`` (one task), ``L_C``, and FISTA steps in the metric ``L_C I +
+    u u^T`` (see :func:`_operator_program`).
     """
     dtype = y.dtype
     p, c, t = w0.shape
@@ -841,7 +831,8 @@ def solve_operator(X, x_offset, root, y, scale, penalty, free, tol, max_iter, w0
     )
     controls = Controls(np.asarray(tol, dtype)[None], np.int32(max_iter), np.int32(GAP_EVERY))
     kind = "sparse" if isinstance(X, tf.SparseTensor) else "dense"
-    w, gap, n_iter = _concrete((kind, tf.as_dtype(dtype)))(
+    key = (kind, tf.as_dtype(dtype), "metric") if metric else (kind, tf.as_dtype(dtype))
+    w, gap, n_iter = _concrete(key)(
         data, *_tensors((free, penalty, controls), dtype), tf.constant(w0[None], dtype)
     )
     return w.numpy()[0], gap.numpy()[0].astype(np.float64), n_iter.numpy()[0]

@@ -102,6 +102,11 @@ _INNER_GAP_FRACTION = 0.3
 # the bound was at most 1.7 times the set's own (iterations grow as its
 # square root).
 _SHARED_AFTER = 40
+# With the shared curvature L_C, a restricted problem in one task steps in the
+# metric L_C I + u u^T (tflasso._loop.fista) when the rows' mean direction
+# holds ||u||^2 > _METRIC_SPIKE L_C: the step then grows by that factor plus
+# one at least (tf-idf-like data without an intercept: ||u||^2 30, L_C 4).
+_METRIC_SPIKE = 1.0
 
 
 class _Columns:
@@ -122,6 +127,7 @@ class _Columns:
         self.gram = np.empty((0, 0))  # columns^T columns
         self.xty = np.empty((0, y.shape[1]))  # columns^T y
         self._curvature = None  # see curvature
+        self._mean_direction = None  # see mean_direction
         self.power_work = 0  # of the power iterations on sets (see shares_curvature)
 
     def matvec(self, idx, w):
@@ -143,8 +149,7 @@ class _Columns:
             design = self.design
             n, p = design.shape
             inverse = 1 / _programs.unit_scale(design.col_norm2() / n)
-            root = np.ones(n) if design.root is None else design.root
-            e = root / np.linalg.norm(root)
+            e = self._rows_direction()
 
             def normal(v):
                 r = design.matvec(None, inverse * v.ravel())
@@ -160,6 +165,22 @@ class _Columns:
                 except ArpackError:  # no convergence included
                     pass
         return self._curvature
+
+    def mean_direction(self):
+        """``u`` (p,): the unit-scaled columns' correlation with the rows'
+        direction ``e``, over ``sqrt(n)``: the Hessian less ``C`` (see
+        :meth:`curvature`) is ``u u^T``."""
+        if self._mean_direction is None:
+            n = self.design.shape[0]
+            scale = _programs.unit_scale(self.design.col_norm2() / n)
+            self._mean_direction = self.design.rmatvec(self._rows_direction()) / (
+                scale * np.sqrt(n))
+        return self._mean_direction
+
+    def _rows_direction(self):
+        """``e``: the square roots of the rows' weights, of unit norm."""
+        root = np.ones(self.design.shape[0]) if self.design.root is None else self.design.root
+        return root / np.linalg.norm(root)
 
     def shares_curvature(self, idx):
         """Whether the restricted problem on the columns ``idx`` takes the
@@ -539,10 +560,18 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0, ex
         np.array([tol]),
     )
     work = columns.iteration_work(ws, by_gram=False)
-    curvature = columns.curvature() if columns.shares_curvature(ws) else 0.0
+    curvature, metric = 0.0, False
+    if columns.shares_curvature(ws):
+        # C's (see _Columns.curvature); with u the mean direction's share,
+        # the Hessian is at most (L_C + ||u||^2) I and L_C I + u u^T.
+        curvature = columns.curvature()
+        spike = np.sum(columns.mean_direction()[ws] ** 2)
+        metric = curvature > 0 and y.shape[1] == 1 and spike > _METRIC_SPIKE * curvature
+        if curvature > 0 and not metric:
+            curvature += spike
 
     def solve(start, budget):
-        return _programs.solve_operator(*data, budget, start, curvature)
+        return _programs.solve_operator(*data, budget, start, curvature, metric)
 
     def polish(w, gap, n_iter, only):
         # Not certified here: the next call (or the next full pass) does it.
