@@ -120,16 +120,16 @@ class Design:
         every column where ``idx`` is None."""
         if idx is None:
             product = np.asarray(self.X @ w.astype(self.dtype, copy=False), dtype=np.float64)
-            return self._weighted(product - np.tensordot(self.x_offset, w, 1))
-        if not len(idx):
+        elif not len(idx):
             return np.zeros((self.shape[0], *np.shape(w)[1:]))
-        if self.sparse:
+        elif self.sparse:
             product = np.asarray(self.X[:, idx] @ w, dtype=np.float64)
         else:  # one pass over X beats copying the columns out
             full = np.zeros((self.shape[1], *np.shape(w)[1:]), self.dtype)
             full[idx] = w
             product = (self.X @ full).astype(np.float64, copy=False)
-        return self._weighted(product - np.tensordot(self.x_offset[idx], w, 1))
+        offset = self.x_offset if idx is None else self.x_offset[idx]
+        return self._weighted(product - np.tensordot(offset, w, 1))
 
     def rmatvec(self, r):
         """``design^T r`` for ``r`` (n,) or (n, m), float64."""

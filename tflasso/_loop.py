@@ -69,17 +69,16 @@ def fista(smooth, prox, gap_at, v0, lipschitz_constant, tol, max_iter, gap_every
     one = tf.ones(tf.shape(tol), dtype)
     proximal = prox(step)
     gradient_step = step[..., None]  # (B, 1, 1, 1)
-    if metric is None:
-        u, in_metric = tf.zeros_like(v0[:, :, :1, :1]), None
-    else:
+    in_metric = None
+    if metric is not None:
         u, metric_prox = metric
         in_metric = metric_prox(step)
         # H^-1 = step (I - u u^T / (1 / step + ||u||^2)), by Sherman-Morrison.
         shrink = gradient_step / (1 + gradient_step * tf.reduce_sum(u * u, axis=1,
                                                                     keepdims=True))
 
-    def along(x):  # u^T x, (B, 1, C, T)
-        return tf.reduce_sum(u * x, axis=1, keepdims=True)
+        def along(x):  # u^T x, (B, 1, C, T)
+            return tf.reduce_sum(u * x, axis=1, keepdims=True)
 
     def spread(x):  # (B, C) -> (B, 1, C, 1)
         return x[:, None, :, None]
@@ -126,7 +125,7 @@ def fista(smooth, prox, gap_at, v0, lipschitz_constant, tol, max_iter, gap_every
 
     state = (
         tf.constant(0), v0, v0, one, tf.zeros(tf.shape(tol), tf.int32), gap_at(v0),
-        tf.zeros_like(along(v0)),
+        tf.zeros_like(v0[:, :1]),  # the metric step's root (see metric_prox), (B, 1, C, T)
     )
     _, v, _, _, n_iter, gap, _ = tf.while_loop(keep_going, body, state)
     return v, gap, n_iter
