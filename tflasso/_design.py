@@ -12,6 +12,8 @@ import tensorflow as tf
 from scipy import sparse
 from scipy.linalg import blas
 
+from . import _programs
+
 # Rows per block when accumulating the Gram matrix: bounds the temporary copy
 # made by centring a block to about 32 MB.
 _BLOCK_BYTES = 32 * 2**20
@@ -184,9 +186,16 @@ class Design:
         if not X.has_canonical_format:  # no repeated entries
             X = X.copy()
             X.sum_duplicates()
-        columns = np.repeat(np.arange(X.shape[1], dtype=np.int64), np.diff(X.indptr))
-        indices = np.column_stack([X.indices.astype(np.int64), columns])
-        return tf.SparseTensor(indices, X.data, X.shape)
+        # Written into 64-byte aligned buffers that TensorFlow then shares:
+        # converting numpy's own arrays copied each twice, and a working set
+        # spanning most of X paid that on every restricted solve.
+        indices = _programs.aligned_empty((X.nnz, 2), np.int64)
+        indices[:, 0] = X.indices
+        indices[:, 1] = np.repeat(np.arange(X.shape[1], dtype=np.int64), np.diff(X.indptr))
+        values = _programs.aligned_empty(X.nnz, X.dtype)
+        values[:] = X.data
+        return tf.SparseTensor(_programs.tensor_of(indices), _programs.tensor_of(values),
+                               X.shape)
 
 
 # From this many features, a block's X^T X is numpy's symmetric rank-k

@@ -495,10 +495,14 @@ _ALIGN = 64
 
 def _shareable(x, dtype):
     return (
-        isinstance(x, np.ndarray) and x.nbytes >= _SHARED_BYTES
-        and x.flags.c_contiguous and x.ctypes.data % _ALIGN == 0
+        isinstance(x, np.ndarray) and _large_and_aligned(x)
         and x.dtype == np.float64 and dtype in (None, np.float64, tf.float64)
     )
+
+
+def _large_and_aligned(x):
+    return (x.nbytes >= _SHARED_BYTES and x.flags.c_contiguous
+            and x.ctypes.data % _ALIGN == 0)
 
 
 def _shared(x):
@@ -513,12 +517,27 @@ def _aligned_full(shape, fill, dtype):
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes < _SHARED_BYTES:
         return np.full(shape, fill, dtype)
-    raw = np.zeros(nbytes + _ALIGN, np.uint8)
-    start = -raw.ctypes.data % _ALIGN
-    out = raw[start : start + nbytes].view(dtype).reshape(shape)
+    out = aligned_empty(shape, dtype, zeroed=True)  # pages untouched until written
     if fill:
         out.fill(fill)
     return out
+
+
+def aligned_empty(shape, dtype, zeroed=False):
+    """An array, 64-byte aligned (see :func:`_shareable`): uninitialised, or
+    zeros with ``zeroed``."""
+    shape = shape if isinstance(shape, tuple) else (shape,)
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    raw = (np.zeros if zeroed else np.empty)(nbytes + _ALIGN, np.uint8)
+    start = -raw.ctypes.data % _ALIGN
+    return raw[start : start + nbytes].view(dtype).reshape(shape)
+
+
+def tensor_of(x):
+    """``x`` as a tensor of its dtype, on ``x``'s own memory where it is large
+    and aligned (see :func:`_shareable`; ``x`` must not change while in use)."""
+    return _shared(x) if _large_and_aligned(x) else tf.constant(x)
 
 
 def aligned_zeros(shape):
