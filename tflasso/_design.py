@@ -173,8 +173,9 @@ class Design:
         xty = np.asarray(Xw.T @ y, dtype=np.float64) - np.outer(offset, root @ y)
         return gram, xty
 
-    def tensor(self, idx=None):
-        """X (or its columns ``idx``) as a tensor: dense, or a ``tf.SparseTensor``."""
+    def tensor(self, idx=None, dtype=None):
+        """X (or its columns ``idx``) as a tensor: dense, or a ``tf.SparseTensor``
+        (whose values, with ``dtype``, are in that type)."""
         X = self.X if idx is None else self.X[:, idx]
         if not sparse.issparse(X):
             return tf.convert_to_tensor(X)
@@ -192,7 +193,7 @@ class Design:
         indices = _programs.aligned_empty((X.nnz, 2), np.int64)
         indices[:, 0] = X.indices
         indices[:, 1] = np.repeat(np.arange(X.shape[1], dtype=np.int64), np.diff(X.indptr))
-        values = _programs.aligned_empty(X.nnz, X.dtype)
+        values = _programs.aligned_empty(X.nnz, dtype or X.dtype)
         values[:] = X.data
         return tf.SparseTensor(_programs.tensor_of(indices), _programs.tensor_of(values),
                                X.shape)
