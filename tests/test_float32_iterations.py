@@ -58,16 +58,22 @@ def test_path_in_float32_meets_the_float64_gap(precision):
         assert best - 1e-9 * scale <= ours <= best + 1.01 * scale
 
 
-def test_fit_with_intercept_in_float32_agrees_with_sklearn(precision):
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fit_with_intercept_in_float32_agrees_with_sklearn(precision, weighted):
     X, y = _data(seed=5)
-    alpha = 0.02 * alpha_max(X, y)
-    model = tflasso.Lasso(alpha=alpha).fit(X, y)
+    weight = np.random.default_rng(1).uniform(0.1, 3, len(y)) if weighted else None
+    alpha = 0.02 * alpha_max(X, y, sample_weight=weight)
+    model = tflasso.Lasso(alpha=alpha).fit(X, y, sample_weight=weight)
     assert any(precision)
-    reference = SkLasso(alpha=alpha, tol=1e-12, max_iter=100_000).fit(X, y)
-    scale = 1e-4 * np.var(y)  # tol * ||y - mean||^2 / n
-    assert numpy_gap(X, y, model.coef_, alpha) <= 1.01 * scale
-    ours = objective(X, y, model.coef_, model.intercept_, alpha)
-    best = objective(X, y, reference.coef_, reference.intercept_, alpha)
+    reference = SkLasso(alpha=alpha, tol=1e-12, max_iter=100_000).fit(
+        X, y, sample_weight=weight)
+    # tol * ||y - mean||^2 / n, weighted as scikit-learn weighs it (sum n).
+    w = np.ones(len(y)) if weight is None else weight * len(y) / weight.sum()
+    scale = 1e-4 * (w @ (y - w @ y / len(y)) ** 2) / len(y)
+    assert numpy_gap(X, y, model.coef_, alpha, sample_weight=weight) <= 1.01 * scale
+    ours = objective(X, y, model.coef_, model.intercept_, alpha, sample_weight=weight)
+    best = objective(X, y, reference.coef_, reference.intercept_, alpha,
+                     sample_weight=weight)
     assert ours <= best + 1.01 * scale
 
 

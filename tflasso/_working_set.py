@@ -178,14 +178,17 @@ class _Columns:
     def single(self):
         """Whether restricted problems may iterate in float32 (see _SINGLE):
         sparse float64 X of at least _SINGLE_ENTRIES stored entries (on less,
-        a call's overhead outweighs its products), whose stored entries and
-        y lie (in absolute value) within _SINGLE_RANGE, so that their
-        squares and sums stay normal float32 numbers."""
+        a call's overhead outweighs its products), whose stored entries, y
+        and the square roots of the sample weights lie (in absolute value)
+        within _SINGLE_RANGE, so that their squares and sums stay normal
+        float32 numbers."""
         if self._single is None:
             X, low, high = self.design.X, *_SINGLE_RANGE
             self._single = bool(_SINGLE and self.design.sparse and X.dtype == np.float64
                                 and X.nnz >= _SINGLE_ENTRIES)
-            for values in (X.data, self.y) if self._single else ():
+            root = self.design.root
+            arrays = [X.data, self.y] + ([] if root is None else [root])
+            for values in arrays if self._single else ():
                 size = np.abs(values[values != 0])
                 self._single &= bool(size.size == 0 or low <= size.min() and size.max() <= high)
         return self._single
