@@ -532,8 +532,9 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
                     continue
         if size == p:
             # The restricted problem is the whole problem: solve it to the
-            # final tolerance at once (in float32, to half of it).
-            inner_tol = 0.5 * tol if single else tol
+            # final tolerance at once (in float32 too: half of it took a third
+            # more iterations on a sparse 20,000 x 20,000 LassoCV's tails).
+            inner_tol = tol
         elif by_gram or design.dtype == np.float64 and not single:
             inner_tol = _INNER_TOL * tol
         else:  # (a path's start, whose gap is not known yet: half the tolerance)
