@@ -3,9 +3,12 @@ restricted problems iterate in float32, the full passes and their gaps stay
 in float64. Checked against the duality gap and objective recomputed in
 numpy and against scikit-learn, with the iterations' precision recorded."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso as SkLasso
 from sklearn.linear_model import lasso_path as sk_lasso_path
 
@@ -104,5 +107,29 @@ def test_non_finite_float32_solve_is_redone_in_float64(precision, monkeypatch):
     # The first solve's float32 result was discarded; every later one is float64.
     assert precision[0] and not any(precision[1:])
     assert np.all(np.isfinite(model.coef_))
+    assert numpy_gap(X, y, model.coef_, alpha, fit_intercept=False) <= (
+        1.01 * 1e-4 * (y @ y) / len(y))
+
+
+def test_whole_problem_in_float32_not_certified_goes_on_in_float64(precision, monkeypatch):
+    # Every working set holds every feature (the restricted problem is the
+    # whole problem, solved to the tolerance itself); a float32 solve that the
+    # float64 pass does not certify (here: nudged off the solution) is not
+    # repeated in float32, which could go round to max_iter.
+    monkeypatch.setattr(_working_set, "_MIN_SIZE", 10**6)
+    monkeypatch.setattr(_working_set, "_fitted", lambda size, support: size)  # no snap
+    restricted = _working_set._restricted  # the spy
+
+    def nudged(*args):
+        w, n_iter = restricted(*args)
+        return (w * 1.05, n_iter) if precision[-1] else (w, n_iter)
+
+    monkeypatch.setattr(_working_set, "_restricted", nudged)
+    X, y = _data(seed=7)
+    alpha = 0.05 * alpha_max(X, y, fit_intercept=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = tflasso.Lasso(alpha=alpha, fit_intercept=False).fit(X, y)
+    assert precision[0] and not any(precision[1:])
     assert numpy_gap(X, y, model.coef_, alpha, fit_intercept=False) <= (
         1.01 * 1e-4 * (y @ y) / len(y))
