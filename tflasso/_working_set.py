@@ -530,26 +530,28 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
                 w[ws] = predicted
                 if done or first:
                     continue
-        if size == p:
-            # The restricted problem is the whole problem: solve it to the
-            # final tolerance at once (in float32 too: half of it took a third
-            # more iterations on a sparse 20,000 x 20,000 LassoCV's tails;
-            # float64 takes over if the pass does not certify it, below).
-            inner_tol = tol
-        elif by_gram or design.dtype == np.float64 and not single:
-            inner_tol = _INNER_TOL * tol
-        else:  # (a path's start, whose gap is not known yet: half the tolerance)
-            inner_tol = max(_INNER_GAP_FRACTION * gap if np.isfinite(gap) else 0.0,
-                            0.5 * tol)
+
+        def inner_tol(in_float32):
+            if size == p:
+                # The restricted problem is the whole problem: solve it to the
+                # final tolerance at once (in float32 too: half of it took a
+                # third more iterations on a sparse 20,000 x 20,000 LassoCV's
+                # tails; float64 takes over if the pass does not certify it,
+                # below).
+                return tol
+            if by_gram or design.dtype == np.float64 and not in_float32:
+                return _INNER_TOL * tol
+            # (A path's start, whose gap is not known yet: half the tolerance.)
+            return max(_INNER_GAP_FRACTION * gap if np.isfinite(gap) else 0.0, 0.5 * tol)
+
         # An iteration on every feature is a pass; on fewer, inner work.
         budget = max(1, max_iter - passes) if size == p else _INNER_MAX_ITER
         w_ws, inner = _restricted(columns, problem, ws, by_gram, y, penalty,
-                                  inner_tol, budget, w[ws], exact, single)
-        if not np.all(np.isfinite(w_ws)) and single:  # float32 fell short: again
+                                  inner_tol(single), budget, w[ws], exact, single)
+        if single and not np.all(np.isfinite(w_ws)):  # float32 fell short: again
             single = False
             w_ws, inner = _restricted(columns, problem, ws, by_gram, y, penalty,
-                                      tol if size == p else _INNER_TOL * tol, budget,
-                                      w[ws], exact)
+                                      inner_tol(single), budget, w[ws], exact)
         slow = slow or inner >= _SLOW_INNER
         w[:] = 0
         w[ws] = w_ws
