@@ -132,7 +132,9 @@ class _Columns:
         self.cached = np.empty(0, dtype=np.intp)  # features, in cache order
         self.position = np.full(p, -1)  # feature -> cache position
         self.buffer = np.empty((n, 0), order="F")  # cached columns
-        self.gram = np.empty((0, 0))  # columns^T columns
+        # Their products, at the cached positions: a buffer with room to grow
+        # (see cache), read by position only.
+        self.gram = np.empty((0, 0))
         self.xty = np.empty((0, y.shape[1]))  # columns^T y
         self._curvature = None  # see curvature
         self._mean_direction = None  # see mean_direction
@@ -249,7 +251,15 @@ class _Columns:
         return _polish.principal_block(self.gram, at), self.xty[at]
 
     def cache(self, idx):
-        """Hold the columns ``idx`` and their products (dense X)."""
+        """Hold the columns ``idx`` and their products (dense X).
+
+        The columns and their products are kept in buffers with room to
+        grow (half as many features again, at most p), so that a feature
+        that joins writes its own row and column only: copying the whole
+        Gram block into a new array, at every alpha of a path, took 41 of
+        the 330 ms of wide 300 x 2,000's ``lasso_path`` (now 16). The Gram
+        buffer is whole, not a view of its used block: numpy's ``take``
+        copies a strided view whole before it gathers."""
         new = idx[self.position[idx] < 0]
         if self.cached.size + new.size > 2 * idx.size:
             self.position[self.cached] = -1
@@ -258,20 +268,17 @@ class _Columns:
         if new.size:
             old, size = self.cached.size, self.cached.size + new.size
             if size > self.buffer.shape[1]:
-                buffer = np.empty(
-                    (self.design.shape[0], min(self.design.shape[1], 2 * size)),
-                    order="F",
-                )
+                room = min(self.design.shape[1], size + size // 2 + 16)
+                buffer = np.empty((self.design.shape[0], room), order="F")
                 buffer[:, :old] = self.buffer[:, :old]
-                self.buffer = buffer
+                gram = np.empty((room, room))
+                gram[:old, :old] = self.gram[:old, :old]
+                self.buffer, self.gram = buffer, gram
             block = self.design.block(new)
             self.buffer[:, old:size] = block
             cross = self.buffer[:, :size].T @ block
-            gram = np.empty((size, size))
-            gram[:old, :old] = self.gram[:old, :old]
-            gram[:, old:] = cross
-            gram[old:, :old] = cross[:old].T
-            self.gram = gram
+            self.gram[:size, old:size] = cross
+            self.gram[old:size, :old] = cross[:old].T
             self.xty = np.concatenate([self.xty[:old], block.T @ self.y])
             self.cached = np.concatenate([self.cached, new])
             self.position[new] = np.arange(old, self.cached.size)
