@@ -44,8 +44,16 @@ def test_factor_kept_through_additions_and_removals_is_numpy_cholesky():
         if drop:
             factor.remove(np.isin(factor.order, drop))
         order = factor.order
-        expected = np.linalg.cholesky(gram[np.ix_(order, order)] + ridge * np.eye(order.size))
+        # Kept in the products' units: the factor of n (G_SS + ridge I).
+        expected = np.linalg.cholesky(n * (gram[np.ix_(order, order)]
+                                           + ridge * np.eye(order.size)))
         np.testing.assert_allclose(factor.lower, expected, rtol=1e-10, atol=1e-12)
+        # Its solves are those of G_SS + ridge I.
+        rhs = np.arange(1.0, order.size + 1)
+        np.testing.assert_allclose(
+            factor.solve(rhs),
+            np.linalg.solve(gram[np.ix_(order, order)] + ridge * np.eye(order.size), rhs),
+            rtol=1e-10)
     assert list(factor.order) == [4, 11]
 
 
