@@ -57,7 +57,9 @@ class Factor:
     products' blocks are used as gathered, not divided by ``n`` (a pass over
     each block, at every alpha), and :meth:`solve` scales its right-hand
     side instead. Its solves call LAPACK directly: scipy's wrappers cost
-    more than a solve on a support of a few hundred features."""
+    more than a solve on a support of a few hundred features. LAPACK is
+    handed the factor's transpose, the upper factor in Fortran order: the
+    lower factor, in C order, it would copy at every solve."""
 
     def __init__(self, columns, n):
         self.columns, self.n = columns, n
@@ -89,7 +91,7 @@ class Factor:
         lower = np.zeros((k + m, k + m))
         lower[:k, :k] = self.lower
         if k:
-            cross, _ = _TRTRS(self.lower, block[:k], lower=1)
+            cross, _ = _TRTRS(self.lower.T, block[:k], lower=0, trans=1)
             corner -= cross.T @ cross
             lower[k:, :k] = cross.T
         lower[k:, k:] = _cholesky(corner, diagonal)
@@ -116,7 +118,7 @@ class Factor:
 
     def solve(self, rhs):
         """``(G_SS + diag(l2_S))^-1 rhs``."""
-        return _POTRS(self.lower, self.n * rhs, lower=1)[0]
+        return _POTRS(self.lower.T, self.n * rhs, lower=0)[0]
 
 
 class WholeGram:
