@@ -284,13 +284,16 @@ def _lasso_gap(X, y, w, alpha):
     return primal - (0.5 * y @ y - 0.5 * np.sum((y - scale * r) ** 2))
 
 
-@pytest.mark.parametrize("refuse", [False, True])
-def test_deferred_certificates_check_every_alpha(monkeypatch, refuse):
+@pytest.mark.parametrize("refuse, budget", [(False, None), (True, None), (False, 0)])
+def test_deferred_certificates_check_every_alpha(monkeypatch, refuse, budget):
     # Along a wide lasso path the alphas solved exactly on their working
-    # sets are certified ten at a time; with ``refuse``, the batched
+    # sets are certified in batches; with ``refuse``, the batched
     # certificate reports every gap as too large, and each such alpha is
     # solved again. Either way every returned point's gap, recomputed in
-    # numpy, is within the tolerance.
+    # numpy, is within the tolerance. With no memory ``budget`` for the
+    # uncertified fits, batches hold 10 alphas at most.
+    if budget is not None:
+        monkeypatch.setattr(_working_set, "_DEFERRED_FLOATS", budget)
     X, y, _ = _setup(40, 300, seed=9)
     calls = []
     original = _working_set._programs.certify
@@ -305,6 +308,7 @@ def test_deferred_certificates_check_every_alpha(monkeypatch, refuse):
     monkeypatch.setattr(_working_set._programs, "certify", certify)
     alphas, coefs, gaps, n_iters = lasso_path(X, y, alphas=40, tol=1e-6, return_n_iter=True)
     assert max(calls) > 1  # some alphas were certified together
+    assert max(calls) <= (10 if budget == 0 else _working_set._DEFERRED)
     assert len(calls) < 40 or refuse
     tol = 1e-6 * np.sum(y**2)
     for alpha, w in zip(alphas, coefs.T):
