@@ -135,6 +135,39 @@ def test_singular_support_is_left_to_the_polish():
     assert factor.order.size == 0
 
 
+def test_features_singular_together_enter_one_at_a_time():
+    # Two equal columns break the optimality conditions together, from the
+    # solution at a larger alpha: as a pair they cannot be factorised (as
+    # where a p > n path's support nears the rank of the rows), so one
+    # enters alone, and the point is still the lasso's solution on the set:
+    # the KKT conditions hold (the other column's correlation is then at
+    # the bound) and its objective is scikit-learn's.
+    X, y, _ = _setup(30, 10, seed=2)
+    X[:, 5] = X[:, 4]
+    X[:, 4:6] *= 0.2
+    y = y + 0.3 * X[:, 4] / np.linalg.norm(X[:, 4]) * np.linalg.norm(y)
+    columns = _Columns(Design(X, np.zeros(10), None), y[:, None])
+    columns.cache(np.arange(10))
+    n, xty = 30, X.T @ y / 30
+    top = np.max(np.abs(xty))
+    # The largest alpha before columns 4 and 5 enter, and one below it.
+    alphas = np.geomspace(top, 1e-3 * top, 200)
+    support = [set(np.flatnonzero(_reference(X, y, a, 1.0, False))) for a in alphas]
+    k = next(i for i, s in enumerate(support) if s & {4, 5})
+    start = _reference(X, y, alphas[k - 1], 1.0, False)
+    alpha = alphas[k]
+    result = predict(Factor(columns, n), np.arange(10), start, _penalty(alpha, 1.0, 10), xty)
+    assert result is not None and result[1]
+    w = result[0]
+    assert np.count_nonzero(w[4:6]) == 1
+    corr = X.T @ (y - X @ w) / n
+    on = w != 0
+    np.testing.assert_allclose(corr[on], alpha * np.sign(w[on]), atol=1e-10 * alpha)
+    assert np.all(np.abs(corr[~on]) <= alpha * (1 + 1e-8))
+    best = _objective(X, y, _reference(X, y, alpha, 1.0, False), alpha, 1.0)
+    np.testing.assert_allclose(_objective(X, y, w, alpha, 1.0), best, rtol=1e-10)
+
+
 def test_ridge_has_no_prediction():
     X, y, columns = _setup(30, 10, seed=3)
     start = np.full(10, 0.1)

@@ -225,7 +225,20 @@ def predict(factor, ws, w, penalty, xty):
                 enter &= ~bounced
             signs[enter] = np.sign(corr[enter])
             block = factor.gram(ws, ws[enter])
-            factor.add(ws[enter], l2[enter], block[np.concatenate([local, np.flatnonzero(enter)])])
+            try:
+                factor.add(ws[enter], l2[enter],
+                           block[np.concatenate([local, np.flatnonzero(enter)])])
+            except np.linalg.LinAlgError:
+                if np.count_nonzero(enter) == 1:
+                    raise
+                # Together they are (nearly) in the span of the support, as
+                # where a p > n path's support nears the rows' rank: the one
+                # that breaks its condition most enters alone.
+                ratio = np.where(enter, violation / np.where(l1 > 0, l1, 1.0), 0.0)
+                enter = np.arange(ws.size) == np.argmax(ratio)
+                block = factor.gram(ws, ws[enter])
+                factor.add(ws[enter], l2[enter],
+                           block[np.concatenate([local, np.flatnonzero(enter)])])
             columns = np.hstack([columns, block])
     except np.linalg.LinAlgError:
         factor.reset()
