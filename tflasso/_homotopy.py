@@ -169,25 +169,27 @@ def predict(factor, ws, w, penalty, xty):
     ``xty`` (k,) is ``X_ws^T y / n``. ``factor`` is updated in place."""
     f = np.asarray(penalty.factor, np.float64)
     alpha, l1_ratio = float(penalty.alpha[0]), float(penalty.l1_ratio[0])
+    positive = bool(penalty.positive)
     l1, l2 = alpha * l1_ratio * f, alpha * (1 - l1_ratio) * f
-    constrained = (l1 > 0) | penalty.positive
-    if not np.any(l1 > 0) or (penalty.positive and np.any(f == 0)):
+    constrained = l1 > 0
+    if not constrained.any() or (positive and not constrained.all()):
         return None
     ridge = alpha * (1 - l1_ratio)
     if factor.ridge != ridge:  # the elastic net's diagonal moved: make it again
         factor.reset()
         factor.ridge = ridge
-    x = np.asarray(w, np.float64).copy()
-    signs = np.where(constrained, 1.0 if penalty.positive else np.sign(x), 0.0)
+    x = np.array(w, np.float64)
+    signs = np.where(constrained, 1.0 if positive else np.sign(x), 0.0)
     inside = (x != 0) | ~constrained
     bounced, done = np.zeros(ws.size, bool), False
+    threshold = l1 * (1 + _polish._VIOLATION)
     try:
         _sync(factor, ws, inside, l2)
         # G[ws, order], column by column as the factor changes: the
         # optimality conditions of the working set at each solve.
         columns = factor.gram(ws, factor.order)
+        local = np.searchsorted(ws, factor.order)  # the factor's features in ws
         for _ in range(_STEPS):
-            local = np.searchsorted(ws, factor.order)
             if not local.size:
                 target = np.zeros(0)
             else:
@@ -208,13 +210,13 @@ def predict(factor, ws, w, penalty, xty):
                 x[local] = moved
                 factor.remove(drop)
                 columns = columns[:, ~drop]
+                local = local[~drop]
                 continue
             x[local] = target
             corr = xty - columns @ target / factor.n
-            violation = corr if penalty.positive else np.abs(corr)
-            enter = np.zeros(ws.size, bool)
-            enter[local] = True
-            enter = ~enter & constrained & (violation > l1 * (1 + _polish._VIOLATION))
+            violation = corr if positive else np.abs(corr)
+            enter = constrained & (violation > threshold)
+            enter[local] = False
             if not enter.any():
                 done = True
                 break
@@ -240,6 +242,7 @@ def predict(factor, ws, w, penalty, xty):
                 factor.add(ws[enter], l2[enter],
                            block[np.concatenate([local, np.flatnonzero(enter)])])
             columns = np.hstack([columns, block])
+            local = np.concatenate([local, np.flatnonzero(enter)])
     except np.linalg.LinAlgError:
         factor.reset()
         return None

@@ -15,7 +15,6 @@ computed by the same certificate as every other form.
 """
 
 import numpy as np
-from scipy import sparse
 from scipy.sparse.linalg import ArpackError, LinearOperator, eigsh
 
 from . import _homotopy, _loop, _polish, _programs
@@ -146,7 +145,18 @@ class _Columns:
         self._curvature = None  # see curvature
         self._mean_direction = None  # see mean_direction
         self._single = None  # see single
+        self._inverse_norms = None  # see inverse_norms
         self.power_work = 0  # of the power iterations on sets (see shares_curvature)
+
+    def inverse_norms(self):
+        """``1 / ||x_j||`` of the centred, weighted columns (0 for empty
+        ones), and the empty columns' indices; made once."""
+        if self._inverse_norms is None:
+            norm = np.sqrt(self.design.col_norm2())
+            empty = norm == 0
+            self._inverse_norms = (1 / np.where(empty, 1.0, norm) * ~empty,
+                                   np.flatnonzero(empty))
+        return self._inverse_norms
 
     def matvec(self, idx, w):
         """``design[:, idx] @ w``, from the cache when it holds ``idx``."""
@@ -351,11 +361,13 @@ def fits(problem, penalties, free, tolerance, max_iter):
     solved, pending = [], []  # (alpha, w) of the last two alphas; uncertified fits
     n, p = problem.design.shape
     deferred = min(_DEFERRED, max(10, _DEFERRED_FLOATS // (n + 2 * p)))
+    if deferrable:  # the first alpha steps too, from zero, ranked by a pass at zero
+        duals = _lasso_duals(problem.design.rmatvec(y)[:, 0] / problem.n, penalties[0])
     for penalty in penalties:
         alpha = float(penalty.alpha[0])
         start = _extrapolated(solved, alpha) if len(solved) == 2 else w
         fit = None
-        if deferrable and duals is not None and start.any():
+        if deferrable and duals is not None:
             fit = _step(problem, y, penalty, start, columns, factor, duals)
         if fit is None:
             yield from _certified(problem, y, pending, free, tolerance, max_iter, columns,
@@ -387,8 +399,7 @@ def _step(problem, y, penalty, start, columns, factor, duals):
     l1 = float(penalty.alpha[0])
     support = np.flatnonzero(start[:, 0])
     size = _fitted(min(p, max(_MIN_SIZE, 2 * support.size)), support.size)
-    ws = _select(duals, max(duals.max(initial=0.0), l1), f, design.col_norm2() / n,
-                 support, size)
+    ws = _select(duals, max(duals.max(initial=0.0), l1), f, columns, support, size)
     by_gram = columns.gram_is_cheaper(ws)
     predicted, done = _predicted(
         columns, factor, ws, start[ws], penalty._replace(factor=f[ws]), y, n,
@@ -401,13 +412,19 @@ def _step(problem, y, penalty, start, columns, factor, duals):
     support = np.flatnonzero(w[:, 0])
     residual = y - columns.matvec(support, w[support])
     corr = design.rmatvec(residual)[:, 0] / n
-    # The lasso's feature dual terms (tflasso._penalty.feature_dual).
-    terms = (np.maximum(corr, 0) if penalty.positive else np.abs(corr)) / f
+    terms = _lasso_duals(corr, penalty)
     outside = np.ones(p, bool)
     outside[ws] = False
     if np.any(terms[outside] > l1 * (1 + _polish._VIOLATION)):
         return None
     return w, residual, corr, terms
+
+
+def _lasso_duals(corr, penalty):
+    """The lasso's feature dual terms (tflasso._penalty.feature_dual) of the
+    correlations ``corr`` (p,) with the residual, for one task."""
+    terms = np.maximum(corr, 0) if penalty.positive else np.abs(corr)
+    return terms / np.asarray(penalty.factor, np.float64)
 
 
 def _certified(problem, y, pending, free, tol, max_iter, columns, factor):
@@ -488,7 +505,6 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
     p, t = w0.shape
     columns = _Columns(design, y) if columns is None else columns
     factor = _factor(columns, n) if factor is None else factor
-    col_norm2 = design.col_norm2()
     if free is None:
         free = _programs.no_unpenalised(1, p, 1, t)
     unpenalised = np.asarray(penalty.factor) == 0
@@ -527,8 +543,8 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
         single = single and grow == 1
         size = _fitted(min(p, max(grow * size, 2 * support.size)), support.size)
         previous_gap = gap
-        ws = _select(duals, max(duals.max(initial=0.0), l1), penalty.factor,
-                     col_norm2 / n, support, size)
+        ws = _select(duals, max(duals.max(initial=0.0), l1), penalty.factor, columns,
+                     support, size)
         by_gram = columns.gram_is_cheaper(ws)
         # Active-set steps first (see _predicted): a point that is the
         # working set's exact solution (or, along a path, the first round's
@@ -720,18 +736,22 @@ def _fitted(size, support):
     return size
 
 
-def _select(duals, dual_scale, factor, col_norm2, support, size):
+def _select(duals, dual_scale, factor, columns, support, size):
     """The ``size`` features closest to entering the model, support first.
 
     The score is the distance of each feature's dual constraint to the
     (rescaled) dual point, as in celer: ``f_j (1 - d_j / scale) / ||x_j||``
-    with ``d_j`` the feature's dual term.
+    with ``d_j`` the feature's dual term; ``columns`` (:class:`_Columns`)
+    gives ``1 / ||x_j||``.
     """
     p = duals.size
     if size >= p:
         return np.arange(p)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        score = factor * (1 - duals / dual_scale) / np.sqrt(col_norm2)
-    score[col_norm2 == 0] = np.inf
+    inverse, empty = columns.inverse_norms()
+    if dual_scale > 0:
+        score = factor * (1 - duals / dual_scale) * inverse
+    else:  # every dual term is 0: no feature is closer than another
+        score = factor * inverse
+    score[empty] = np.inf
     score[support] = -np.inf
     return np.sort(np.argpartition(score, size - 1)[:size])
