@@ -69,6 +69,9 @@ _PREDICT_ITERATIONS = 1200
 # in one process).
 _DEFERRED = 100
 _DEFERRED_FLOATS = 2**20
+# A single lasso fit from zero starts with the path down to its alpha, by
+# active-set steps at alphas this ratio apart (see _path_start).
+_START_RATIO = 0.7
 # Outside a path's first round, active-set steps are tried once a
 # restricted FISTA solve has taken at least _SLOW_INNER iterations (an
 # ill-conditioned problem: spectra 200 x 1,000 takes 300 a round, where
@@ -313,10 +316,49 @@ def solve(problem, penalty, free, tolerance, max_iter, w0):
         one = Penalty(penalty.alpha[c : c + 1], penalty.l1_ratio[c : c + 1],
                       penalty.factor, penalty.positive)
         sub_free = None if free is None else free._replace(xty=free.xty[:, :, c : c + 1])
-        results.append(_solve_one(problem, y[:, c], one, sub_free, tolerance[c],
-                                  max_iter, w0[:, c])[:3])
+        columns = _Columns(problem.design, y[:, c])
+        start, passes = w0[:, c], 0
+        if sub_free is None and not start.any():
+            start, passes = _path_start(problem, y[:, c], one, max_iter, columns, start)
+        w, gap, n_iter, _ = _solve_one(problem, y[:, c], one, sub_free, tolerance[c],
+                                       max_iter - passes, start, columns)
+        results.append((w, gap, n_iter + passes))
     w, gap, n_iter = (np.array(v) for v in zip(*results))
     return w.transpose(1, 0, 2), gap, n_iter
+
+
+def _path_start(problem, y, penalty, max_iter, columns, w):
+    """A single lasso fit's start from zero, ``(w (p, T), passes)``: as
+    glmnet does, the path from ``alpha_max`` down to ``alpha``, by
+    active-set steps (see :func:`_step`) at alphas _START_RATIO apart, each
+    from the line through the last two (see :func:`_extrapolated`). None of
+    them is certified: the fit's first pass certifies the last point, and
+    the rounds go on from it otherwise (or from the last alpha the steps
+    solved). Each alpha makes one pass over X and counts as one (``max_iter``
+    must leave a round after them). A lasso of one task on dense X with
+    every feature penalised only; else ``(w, 0)``."""
+    factor = _factor(columns, problem.n)
+    if not _steppable(factor, None, penalty):
+        return w, 0
+    alpha = float(penalty.alpha[0])
+    duals = _lasso_duals(problem.design.rmatvec(y)[:, 0] / problem.n, penalty)
+    top = duals.max(initial=0.0)
+    if not top > alpha > 0:
+        return w, 0
+    count = int(np.ceil(np.log(alpha / top) / np.log(_START_RATIO)))
+    if count >= max_iter:
+        return w, 0
+    solved, passes = [], 0
+    for a in np.geomspace(top, alpha, count + 1)[1:]:
+        start = _extrapolated(solved, a) if len(solved) == 2 else w
+        fit = _step(problem, y, penalty._replace(alpha=np.array([a])), start, columns,
+                    factor, duals)
+        passes += 1
+        if fit is None:
+            break
+        w, _, _, duals = fit
+        solved = [*solved[-1:], (a, w)]
+    return w, passes
 
 
 def path(problem, penalties, free, tolerance, max_iter):
@@ -354,10 +396,8 @@ def fits(problem, penalties, free, tolerance, max_iter):
     columns = _Columns(problem.design, y)
     w, duals = np.zeros((problem.design.shape[1], y.shape[1])), None
     factor = _factor(columns, problem.n)  # kept from alpha to alpha
-    # A lasso (the path shares one l1_ratio and one set of factors).
-    deferrable = (factor is not None and free is None and len(penalties) > 0
-                  and float(penalties[0].l1_ratio[0]) == 1
-                  and bool(np.all(np.asarray(penalties[0].factor) > 0)))
+    # (The path shares one l1_ratio and one set of factors.)
+    deferrable = len(penalties) > 0 and _steppable(factor, free, penalties[0])
     solved, pending = [], []  # (alpha, w) of the last two alphas; uncertified fits
     n, p = problem.design.shape
     deferred = min(_DEFERRED, max(10, _DEFERRED_FLOATS // (n + 2 * p)))
@@ -398,7 +438,11 @@ def _step(problem, y, penalty, start, columns, factor, duals):
     f = np.asarray(penalty.factor, np.float64)
     l1 = float(penalty.alpha[0])
     support = np.flatnonzero(start[:, 0])
-    size = _fitted(min(p, max(_MIN_SIZE, 2 * support.size)), support.size)
+    # Room for the features the last pass finds above alpha (many, from
+    # one alpha of a single fit's start to the next; see _path_start).
+    above = np.count_nonzero(duals > l1)
+    size = _fitted(min(p, max(_MIN_SIZE, 2 * support.size, support.size + above)),
+                   support.size)
     ws = _select(duals, max(duals.max(initial=0.0), l1), f, columns, support, size)
     by_gram = columns.gram_is_cheaper(ws)
     predicted, done = _predicted(
@@ -418,6 +462,13 @@ def _step(problem, y, penalty, start, columns, factor, duals):
     if np.any(terms[outside] > l1 * (1 + _polish._VIOLATION)):
         return None
     return w, residual, corr, terms
+
+
+def _steppable(factor, free, penalty):
+    """Whether :func:`_step` applies: a lasso of one task on dense X (a
+    Cholesky ``factor``), every feature penalised (no ``free`` ones)."""
+    return (factor is not None and free is None and float(penalty.l1_ratio[0]) == 1
+            and bool(np.all(np.asarray(penalty.factor) > 0)))
 
 
 def _lasso_duals(corr, penalty):
