@@ -70,8 +70,22 @@ _PREDICT_ITERATIONS = 1200
 _DEFERRED = 100
 _DEFERRED_FLOATS = 2**20
 # A single lasso fit from zero starts with the path down to its alpha, by
-# active-set steps at alphas this ratio apart (see _path_start).
+# active-set steps at alphas this ratio apart (see _path_start), on X of at
+# most _START_ENTRIES entries: each alpha makes a pass over X, which on
+# larger X costs more than the rounds' compiled calls it saves (dense
+# 10,000 x 1,000 at 0.01 alpha_max: 164 -> 287 ms; fingerprints 1,000 x
+# 4,000 299 -> 468 ms; where fingerprints 200 x 1,000 went 41 -> 19 ms and
+# wide 100 x 5,000 53 -> 17 ms).
 _START_RATIO = 0.7
+_START_ENTRIES = 2**20
+# An alpha's active-set steps (see _step) take up to this many working sets,
+# each ranked by the last one's pass and twice the last one's size: from one
+# alpha of a single fit's start to the next, more features can enter than
+# the support holds (fingerprints 200 x 1,000 at 0.1 alpha_max: 18 -> 36
+# features on the third alpha). Spectra 300 x 2,000 at 0.1 alpha_max: 17.0
+# ms with 3 sets (its last alpha not solved), 11.5 ms with 4; no change on
+# the other small sets.
+_STEP_SETS = 4
 # Outside a path's first round, active-set steps are tried once a
 # restricted FISTA solve has taken at least _SLOW_INNER iterations (an
 # ill-conditioned problem: spectra 200 x 1,000 takes 300 a round, where
@@ -338,7 +352,7 @@ def _path_start(problem, y, penalty, max_iter, columns, w):
     must leave a round after them). A lasso of one task on dense X with
     every feature penalised only; else ``(w, 0)``."""
     factor = _factor(columns, problem.n)
-    if not _steppable(factor, None, penalty):
+    if not _steppable(factor, None, penalty) or np.prod(problem.design.shape) > _START_ENTRIES:
         return w, 0
     alpha = float(penalty.alpha[0])
     duals = _lasso_duals(problem.design.rmatvec(y)[:, 0] / problem.n, penalty)
@@ -437,31 +451,29 @@ def _step(problem, y, penalty, start, columns, factor, duals):
     p = start.shape[0]
     f = np.asarray(penalty.factor, np.float64)
     l1 = float(penalty.alpha[0])
-    support = np.flatnonzero(start[:, 0])
-    # Room for the features the last pass finds above alpha (many, from
-    # one alpha of a single fit's start to the next; see _path_start).
-    above = np.count_nonzero(duals > l1)
-    size = _fitted(min(p, max(_MIN_SIZE, 2 * support.size, support.size + above)),
-                   support.size)
-    ws = _select(duals, max(duals.max(initial=0.0), l1), f, columns, support, size)
-    by_gram = columns.gram_is_cheaper(ws)
-    predicted, done = _predicted(
-        columns, factor, ws, start[ws], penalty._replace(factor=f[ws]), y, n,
-        _PREDICT_ITERATIONS * columns.iteration_work(ws, by_gram), False,
-    )
-    if predicted is None or not done:
-        return None
-    w = np.zeros_like(start)
-    w[ws] = predicted
-    support = np.flatnonzero(w[:, 0])
-    residual = y - columns.matvec(support, w[support])
-    corr = design.rmatvec(residual)[:, 0] / n
-    terms = _lasso_duals(corr, penalty)
-    outside = np.ones(p, bool)
-    outside[ws] = False
-    if np.any(terms[outside] > l1 * (1 + _polish._VIOLATION)):
-        return None
-    return w, residual, corr, terms
+    for attempt in range(_STEP_SETS):
+        support = np.flatnonzero(start[:, 0])
+        size = _fitted(min(p, 2**attempt * max(_MIN_SIZE, 2 * support.size)), support.size)
+        ws = _select(duals, max(duals.max(initial=0.0), l1), f, columns, support, size)
+        by_gram = columns.gram_is_cheaper(ws)
+        predicted, done = _predicted(
+            columns, factor, ws, start[ws], penalty._replace(factor=f[ws]), y, n,
+            _PREDICT_ITERATIONS * columns.iteration_work(ws, by_gram), False,
+        )
+        if predicted is None or not done:
+            return None
+        w = np.zeros_like(start)
+        w[ws] = predicted
+        support = np.flatnonzero(w[:, 0])
+        residual = y - columns.matvec(support, w[support])
+        corr = design.rmatvec(residual)[:, 0] / n
+        terms = _lasso_duals(corr, penalty)
+        outside = np.ones(p, bool)
+        outside[ws] = False
+        if not np.any(terms[outside] > l1 * (1 + _polish._VIOLATION)):
+            return w, residual, corr, terms
+        start, duals = w, terms  # a set ranked by this pass, from this point
+    return None
 
 
 def _steppable(factor, free, penalty):
