@@ -147,3 +147,38 @@ def test_path_start_certified_when_the_set_holds_every_feature():
                      tol=1e-10, cv=3).fit(X, y)
     assert (model.alpha_, model.l1_ratio_) == pytest.approx(
         (reference.alpha_, reference.l1_ratio_), rel=1e-9)
+
+
+@pytest.mark.parametrize("shape, precompute", [((60, 150), "auto"), ((150, 80), True)],
+                         ids=["working sets", "Gram"])
+@pytest.mark.parametrize("fraction", [0.1, 0.01])
+@pytest.mark.parametrize("positive", [False, True])
+def test_single_fit_from_zero_starts_at_the_path_solution(shape, precompute, fraction,
+                                                          positive):
+    # A single lasso fit from zero follows the path down to its alpha by
+    # active-set steps: at the default tol its point is the exact solution
+    # (gap, recomputed in numpy, at rounding level, where FISTA's rounds
+    # stop anywhere within tol), and it is scikit-learn's; the alphas it
+    # stepped through count in n_iter_ (7 from alpha_max to a tenth of it).
+    # With max_iter too small for them, the fit is the usual one, within it.
+    X, y = make_problem(*shape, n_informative=8, seed=11)
+    X = X + 0.5 * np.roll(X, 1, axis=1)  # correlated neighbours
+    if positive and alpha_max(X, y, positive=True) < 0.5 * alpha_max(X, y):
+        y = -y  # a target the positive lasso can fit
+    alpha = fraction * alpha_max(X, y, positive=positive)
+    yy = np.var(y)
+    model = Lasso(alpha=alpha, precompute=precompute, positive=positive).fit(X, y)
+    gap = duality_gap(X, y, model.coef_, alpha, positive=positive)
+    assert gap <= 1e-10 * yy
+    assert model.dual_gap_ <= 1e-10 * yy
+    steps = int(np.ceil(np.log(fraction) / np.log(0.7)))
+    assert model.n_iter_ >= steps
+    reference = SklearnLasso(alpha=alpha, positive=positive, tol=1e-12,
+                             max_iter=1_000_000).fit(X, y)
+    np.testing.assert_allclose(model.coef_, reference.coef_,
+                               atol=1e-6 * np.abs(reference.coef_).max())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        short = Lasso(alpha=alpha, precompute=precompute, positive=positive,
+                      max_iter=2).fit(X, y)
+    assert short.n_iter_ <= 2

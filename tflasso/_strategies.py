@@ -103,11 +103,14 @@ def fit(problem, alpha, l1_ratio, factor, positive, tol, max_iter, w0, form):
         gram, xty = problem.design.gram(problem.y)
         xty = problem.problems(xty)[None]
         free = _free_of_gram(gram[None], xty, factor)
+        started = 0
+        if free is None and not w0.any():
+            w0, started = _gram_start(gram, xty[0], penalty, max_iter, w0)
         w, gap, n_iter = _programs.solve_gram(
             gram[None], xty, problem.yy[None], np.array([problem.n], float), penalty,
-            free, tolerance[None], max_iter, w0[None], xla=problem.xla,
+            free, tolerance[None], max_iter - started, w0[None], xla=problem.xla,
         )
-        w, gap, n_iter = w[0], gap[0], n_iter[0]
+        w, gap, n_iter = w[0], gap[0], n_iter[0] + started
     elif form == "working_set":
         w, gap, n_iter = _working_set.solve(
             problem, penalty, problem.unpenalised(factor), tolerance, max_iter, w0
@@ -115,6 +118,31 @@ def fit(problem, alpha, l1_ratio, factor, positive, tol, max_iter, w0, form):
     else:
         w, gap, n_iter = _operator(problem, penalty, tolerance, max_iter, w0, 1)
     return w.reshape(p, -1), gap, n_iter
+
+
+def _gram_start(gram, xty, penalty, max_iter, w0):
+    """A single Gram-form lasso fit's start from zero, ``(w0 (p, 1, 1),
+    iterations)``: the path's exact active-set solutions
+    (:func:`tflasso._homotopy.path`) from ``alpha_max`` down to ``alpha`` at
+    alphas _working_set._START_RATIO apart, as a single working-set fit
+    starts (see tflasso._working_set._path_start); FISTA's first gap check
+    certifies the last or goes on from it. Each alpha counts as one of
+    ``max_iter``'s iterations (its solves cost about what an iteration's
+    product with the Gram matrix does). For one problem of one task, every
+    feature penalised, and at least _PREDICT_FEATURES features (on fewer,
+    FISTA's iterations cost less than the steps); else ``(w0, 0)``."""
+    p, c, t = xty.shape
+    f = np.asarray(penalty.factor, np.float64)
+    if (c, t) != (1, 1) or p < _PREDICT_FEATURES or float(penalty.l1_ratio[0]) != 1 \
+            or not np.all(f > 0):
+        return w0, 0
+    alphas = _working_set.start_alphas(float(np.max(np.abs(xty[:, 0, 0]) / f)),
+                                       float(penalty.alpha[0]), max_iter)
+    starts = _homotopy.path(gram, xty[:, 0, 0], [penalty._replace(alpha=np.array([a]))
+                                                  for a in alphas]) if alphas.size else None
+    if starts is None:
+        return w0, 0
+    return starts[:, -1, None, None], alphas.size
 
 
 def _free_of_gram(gram, xty, factor):

@@ -354,16 +354,10 @@ def _path_start(problem, y, penalty, max_iter, columns, w):
     factor = _factor(columns, problem.n)
     if not _steppable(factor, None, penalty) or np.prod(problem.design.shape) > _START_ENTRIES:
         return w, 0
-    alpha = float(penalty.alpha[0])
     duals = _lasso_duals(problem.design.rmatvec(y)[:, 0] / problem.n, penalty)
-    top = duals.max(initial=0.0)
-    if not top > alpha > 0:
-        return w, 0
-    count = int(np.ceil(np.log(alpha / top) / np.log(_START_RATIO)))
-    if count >= max_iter:
-        return w, 0
+    alphas = start_alphas(duals.max(initial=0.0), float(penalty.alpha[0]), max_iter)
     solved, passes = [], 0
-    for a in np.geomspace(top, alpha, count + 1)[1:]:
+    for a in alphas:
         start = _extrapolated(solved, a) if len(solved) == 2 else w
         fit = _step(problem, y, penalty._replace(alpha=np.array([a])), start, columns,
                     factor, duals)
@@ -373,6 +367,16 @@ def _path_start(problem, y, penalty, max_iter, columns, w):
         w, _, _, duals = fit
         solved = [*solved[-1:], (a, w)]
     return w, passes
+
+
+def start_alphas(top, alpha, max_iter):
+    """The alphas of a single fit's start from ``top`` (``alpha_max``) down
+    to ``alpha``, _START_RATIO apart, ``alpha`` last; none where ``alpha``
+    is not below ``top`` or ``max_iter`` would not leave a round after them."""
+    if not top > alpha > 0:
+        return np.empty(0)
+    count = int(np.ceil(np.log(alpha / top) / np.log(_START_RATIO)))
+    return np.geomspace(top, alpha, count + 1)[1:] if count < max_iter else np.empty(0)
 
 
 def path(problem, penalties, free, tolerance, max_iter):
