@@ -152,7 +152,10 @@ class ElasticNet(_Penalised, BaseEstimator):
         proximal-gradient loop on all features or, for working sets (wide or
         large X), outer rounds, as celer and skglm count them: a full pass
         that checks the duality gap and ranks the features, then a solve on
-        the working set (at most 10,000 inner iterations, not counted).
+        the working set (at most 10,000 inner iterations, not counted). A
+        lasso fit from zero on small X first follows the path down to alpha
+        by active-set steps (see the user guide's proximal page): each of
+        its alphas counts as one.
 
     tol : float, default=1e-4
         Tolerance on the duality gap, relative to ``||y - mean(y)||^2 / n``
@@ -379,7 +382,10 @@ class Lasso(ElasticNet):
         proximal-gradient loop on all features or, for working sets (wide or
         large X), outer rounds, as celer and skglm count them: a full pass
         that checks the duality gap and ranks the features, then a solve on
-        the working set (at most 10,000 inner iterations, not counted).
+        the working set (at most 10,000 inner iterations, not counted). A
+        lasso fit from zero on small X first follows the path down to alpha
+        by active-set steps (see the user guide's proximal page): each of
+        its alphas counts as one.
 
     tol : float, default=1e-4
         Tolerance on the duality gap, relative to ``||y - mean(y)||^2 / n``
