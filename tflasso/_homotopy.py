@@ -79,6 +79,11 @@ class Factor:
         position = self.columns.position
         return self.columns.gram.take(position[cols], 0).take(position[rows], 1).T
 
+    def rows(self, features):
+        """``n G[features, :]``: whole rows of the cached products, at the
+        cache's positions (read them at ``columns.position``)."""
+        return self.columns.gram.take(self.columns.position[features], 0)
+
     def add(self, features, shift, block=None):
         """Append ``features``, with ``shift`` their l2 terms; ``block``, if
         given, holds ``G[order + features, features]``."""
@@ -185,9 +190,11 @@ def predict(factor, ws, w, penalty, xty):
     threshold = l1 * (1 + _polish._VIOLATION)
     try:
         _sync(factor, ws, inside, l2)
-        # G[ws, order], column by column as the factor changes: the
+        # n G[order, :], row by row as the factor changes (whole rows of the
+        # cached products, read at ws: one gather of them, not two): the
         # optimality conditions of the working set at each solve.
-        columns = factor.gram(ws, factor.order)
+        at = factor.columns.position[ws]
+        rows = factor.rows(factor.order)
         local = np.searchsorted(ws, factor.order)  # the factor's features in ws
         for _ in range(_STEPS):
             if not local.size:
@@ -209,11 +216,11 @@ def predict(factor, ws, w, penalty, xty):
                 moved[drop] = 0.0
                 x[local] = moved
                 factor.remove(drop)
-                columns = columns[:, ~drop]
+                rows = rows[~drop]
                 local = local[~drop]
                 continue
             x[local] = target
-            corr = xty - columns @ target / factor.n
+            corr = xty - (target @ rows)[at] / factor.n
             violation = corr if positive else np.abs(corr)
             enter = constrained & (violation > threshold)
             enter[local] = False
@@ -226,10 +233,10 @@ def predict(factor, ws, w, penalty, xty):
             else:
                 enter &= ~bounced
             signs[enter] = np.sign(corr[enter])
-            block = factor.gram(ws, ws[enter])
+            new = factor.rows(ws[enter])
+            joined = np.concatenate([local, np.flatnonzero(enter)])
             try:
-                factor.add(ws[enter], l2[enter],
-                           block[np.concatenate([local, np.flatnonzero(enter)])])
+                factor.add(ws[enter], l2[enter], new[:, at[joined]].T)
             except np.linalg.LinAlgError:
                 if np.count_nonzero(enter) == 1:
                     raise
@@ -238,11 +245,11 @@ def predict(factor, ws, w, penalty, xty):
                 # that breaks its condition most enters alone.
                 ratio = np.where(enter, violation / np.where(l1 > 0, l1, 1.0), 0.0)
                 enter = np.arange(ws.size) == np.argmax(ratio)
-                block = factor.gram(ws, ws[enter])
-                factor.add(ws[enter], l2[enter],
-                           block[np.concatenate([local, np.flatnonzero(enter)])])
-            columns = np.hstack([columns, block])
-            local = np.concatenate([local, np.flatnonzero(enter)])
+                new = factor.rows(ws[enter])
+                joined = np.concatenate([local, np.flatnonzero(enter)])
+                factor.add(ws[enter], l2[enter], new[:, at[joined]].T)
+            rows = np.vstack([rows, new])
+            local = joined
     except np.linalg.LinAlgError:
         factor.reset()
         return None

@@ -305,7 +305,7 @@ class _Columns:
                 room = min(self.design.shape[1], size + size // 2 + 16)
                 buffer = np.empty((self.design.shape[0], room), order="F")
                 buffer[:, :old] = self.buffer[:, :old]
-                gram = np.empty((room, room))
+                gram = np.zeros((room, room))  # read whole by rows (see _homotopy)
                 gram[:old, :old] = self.gram[:old, :old]
                 self.buffer, self.gram = buffer, gram
             block = self.design.block(new)
