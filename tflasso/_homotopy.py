@@ -228,26 +228,26 @@ def predict(factor, ws, w, penalty, xty):
                 done = True
                 break
             if not np.any(enter & ~bounced):
-                ratio = np.where(enter, violation / np.where(l1 > 0, l1, 1.0), 0.0)
-                enter = np.arange(ws.size) == np.argmax(ratio)
+                enter = _strongest(enter, violation, l1)
             else:
                 enter &= ~bounced
             signs[enter] = np.sign(corr[enter])
-            new = factor.rows(ws[enter])
-            joined = np.concatenate([local, np.flatnonzero(enter)])
-            try:
+
+            def join(enter):  # the factor extended by ws[enter]: its rows, positions
+                new = factor.rows(ws[enter])
+                joined = np.concatenate([local, np.flatnonzero(enter)])
                 factor.add(ws[enter], l2[enter], new[:, at[joined]].T)
+                return new, joined
+
+            try:
+                new, joined = join(enter)
             except np.linalg.LinAlgError:
                 if np.count_nonzero(enter) == 1:
                     raise
                 # Together they are (nearly) in the span of the support, as
                 # where a p > n path's support nears the rows' rank: the one
                 # that breaks its condition most enters alone.
-                ratio = np.where(enter, violation / np.where(l1 > 0, l1, 1.0), 0.0)
-                enter = np.arange(ws.size) == np.argmax(ratio)
-                new = factor.rows(ws[enter])
-                joined = np.concatenate([local, np.flatnonzero(enter)])
-                factor.add(ws[enter], l2[enter], new[:, at[joined]].T)
+                new, joined = join(_strongest(enter, violation, l1))
             rows = np.vstack([rows, new])
             local = joined
     except np.linalg.LinAlgError:
@@ -257,6 +257,13 @@ def predict(factor, ws, w, penalty, xty):
         factor.reset()
         return None
     return x, done
+
+
+def _strongest(enter, violation, l1):
+    """The one feature of ``enter`` (bool) that breaks its optimality
+    condition most, relative to its L1 strength."""
+    ratio = np.where(enter, violation / np.where(l1 > 0, l1, 1.0), 0.0)
+    return np.arange(enter.size) == np.argmax(ratio)
 
 
 def _sync(factor, ws, inside, l2):

@@ -354,7 +354,7 @@ def _path_start(problem, y, penalty, max_iter, columns, w):
     factor = _factor(columns, problem.n)
     if not _steppable(factor, None, penalty) or np.prod(problem.design.shape) > _START_ENTRIES:
         return w, 0
-    duals = _lasso_duals(problem.design.rmatvec(y)[:, 0] / problem.n, penalty)
+    duals = _duals_at_zero(problem, y, penalty)
     alphas = start_alphas(duals.max(initial=0.0), float(penalty.alpha[0]), max_iter)
     solved, passes = [], 0
     for a in alphas:
@@ -420,7 +420,7 @@ def fits(problem, penalties, free, tolerance, max_iter):
     n, p = problem.design.shape
     deferred = min(_DEFERRED, max(10, _DEFERRED_FLOATS // (n + 2 * p)))
     if deferrable:  # the first alpha steps too, from zero, ranked by a pass at zero
-        duals = _lasso_duals(problem.design.rmatvec(y)[:, 0] / problem.n, penalties[0])
+        duals = _duals_at_zero(problem, y, penalties[0])
     for penalty in penalties:
         alpha = float(penalty.alpha[0])
         start = _extrapolated(solved, alpha) if len(solved) == 2 else w
@@ -492,6 +492,11 @@ def _lasso_duals(corr, penalty):
     correlations ``corr`` (p,) with the residual, for one task."""
     terms = np.maximum(corr, 0) if penalty.positive else np.abs(corr)
     return terms / np.asarray(penalty.factor, np.float64)
+
+
+def _duals_at_zero(problem, y, penalty):
+    """:func:`_lasso_duals` at zero coefficients: one pass ``X^T y / n``."""
+    return _lasso_duals(problem.design.rmatvec(y)[:, 0] / problem.n, penalty)
 
 
 def _certified(problem, y, pending, free, tol, max_iter, columns, factor):
