@@ -182,3 +182,46 @@ def test_single_fit_from_zero_starts_at_the_path_solution(shape, precompute, fra
         short = Lasso(alpha=alpha, precompute=precompute, positive=positive,
                       max_iter=2).fit(X, y)
     assert short.n_iter_ <= 2
+
+
+def test_restricted_sizes_compile_once_graph_mode_has_paid_for_it(monkeypatch):
+    # Working sets' restricted Gram problems of a new padded size run in graph
+    # mode, not compiled by XLA (half a second a size, for solves of
+    # milliseconds), until their estimated time there would have paid for a
+    # compilation; then that size is compiled. Both programs solve the same
+    # problem to the tolerance (gap recomputed in numpy).
+    from tflasso import _programs
+    from tflasso._problem import penalty
+
+    monkeypatch.setattr(_programs, "_graph_seconds", {})
+    monkeypatch.setattr(_programs, "_COMPILE_SECONDS", 0.02)
+    kinds = []
+    concrete = _programs._concrete
+
+    def program(key):  # the Gram programs' kinds, in call order
+        if key[0] == "gram":
+            kinds.append(key[2])
+        return concrete(key)
+
+    monkeypatch.setattr(_programs, "_concrete", program)
+    X, y = make_problem(300, 200, n_informative=8, seed=5)
+    X, y = X - X.mean(axis=0), y - y.mean()
+    n, p = X.shape
+    alpha = 0.05 * np.abs(X.T @ y).max() / n
+    yy = y @ y / n
+    tol = 1e-6 * yy
+    fits = []
+    while not fits or kinds[-1] is False:
+        assert len(fits) < 50, "the size was never compiled"
+        kinds.clear()
+        w, gap, _ = _programs.solve_gram(
+            (X.T @ X / n)[None], (X.T @ y / n)[None, :, None, None], np.array([[yy]]),
+            np.array([float(n)]), penalty(alpha, 1.0, np.ones(p), False), None,
+            np.array([[tol]]), 10_000, few_sizes=True)
+        fits.append(w[0, :, 0, 0])
+    assert len(fits) >= 2  # the first ran in graph mode
+    assert kinds[-1] == "one"  # XLA's program for one problem
+    assert _programs._graph_seconds[256] >= 0.02
+    for coef in (fits[0], fits[-1]):
+        assert duality_gap(X, y, coef, alpha, fit_intercept=False) <= tol
+    np.testing.assert_allclose(fits[-1], fits[0], atol=1e-3 * np.abs(fits[0]).max())

@@ -66,6 +66,22 @@ _MAX_XLA_FEATURES = 800
 # uncompiled: at 1,024 compiled, 0.8 against 1.2 ms, but padding 600
 # features to 1,024 made a path slower than uncompiled (1.4 ms, loaded).
 _FEW_SIZES = (64, 256, 512, 768)
+# Each of those sizes is compiled by XLA only once its restricted problems
+# have spent about a compilation's time (_COMPILE_SECONDS) more in graph mode
+# than they would have compiled: ski rental, at most twice the better of the
+# two in hindsight. A dense 10,000 x 1,000 fit at 0.01 alpha_max had compiled
+# 64, 256 and 512 features, half a second each, for solves of 20 to 30
+# iterations: 1.5 s of its first fit's 2.0 s. Measured per call of k
+# iterations (quiet machine, graph / XLA): 64 features 1.2 + 0.066 k /
+# 0.57 + 0.001 k ms, 256 2.5 + 0.12 k / 1.1 + 0.007 k, 512 5.4 + 0.15 k /
+# 2.4 + 0.044 k, 768 5.1 + 0.18 k / 5.9 + 0.05 k: graph mode costs about
+# (k + _GRAPH_CALL) (_GRAPH_ITERATION[0] + _GRAPH_ITERATION[1] size^2) s
+# more. The estimate counts iterations, not the clock, so that the same
+# fits in a process take the same programs.
+_COMPILE_SECONDS = 0.5
+_GRAPH_CALL = 20
+_GRAPH_ITERATION = (70e-6, 1e-10)
+_graph_seconds = {}  # padded size -> estimated seconds its problems ran in graph mode
 # The best relative duality gap asked of float32 iterations (they stall near
 # 1e-6); tighter tolerances are finished in float64.
 _FLOAT32_TOL = 3e-5
@@ -625,9 +641,12 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     padded tasks have zero targets; padded unpenalised entries project nothing.
 
     ``few_sizes`` is for problems whose size changes from fit to fit (the
-    restricted problems of working sets): they are padded to one of
-    ``_FEW_SIZES`` and, beyond, not compiled by XLA, since each new size's XLA
-    compilation (1 to 2 s) costs a first fit more than its solves.
+    restricted problems of working sets): each new size's XLA compilation
+    (about half a second) costs a first fit more than its solves. They run in
+    graph mode, unpadded, until the problems of their size (one of
+    ``_FEW_SIZES``) have spent a compilation's time more there (see
+    _COMPILE_SECONDS), then padded to it and compiled; beyond the largest,
+    never compiled.
     ``xla=False`` never compiles by XLA: for fits whose time is elsewhere (a
     streamed fit's pass over the data), where XLA's compiler would add its
     ~130 MB of resident memory (measured: a first 100-feature Gram fit adds
@@ -652,9 +671,13 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     exact = asks_exact(tol, yy) if exact is None else np.broadcast_to(exact, (n_sets, c))
     scale = unit_scale(np.diagonal(gram, axis1=1, axis2=2))
     unpadded_penalty, unpadded_free = penalty, free
+    rent = None  # graph mode's: (the padded size, seconds an iteration), see _GRAPH_ITERATION
     if few_sizes:
         size = next((s for s in _FEW_SIZES if p <= s), p)
-        jit = xla and p <= _FEW_SIZES[-1]
+        compilable = xla and p <= _FEW_SIZES[-1]
+        jit = compilable and _graph_seconds.get(size, 0.0) >= _COMPILE_SECONDS
+        if compilable and not jit:
+            rent = (size, _GRAPH_ITERATION[0] + _GRAPH_ITERATION[1] * size * size)
     else:
         size = padded_size(p)
         jit = xla and size <= _MAX_XLA_FEATURES
@@ -728,6 +751,9 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
                 *args, _tensors(controls), tf.constant(w, dtype)
             )
             steps = steps.numpy()
+            if rent is not None:
+                _graph_seconds[rent[0]] = _graph_seconds.get(rent[0], 0.0) + rent[1] * (
+                    float(steps.max()) + _GRAPH_CALL)
             if round_:
                 # After a polish, in float32, problems that did not iterate
                 # keep their float64 point (a polished one would lose its
