@@ -159,7 +159,8 @@ def test_single_fit_from_zero_starts_at_the_path_solution(shape, precompute, fra
     # active-set steps: at the default tol its point is the exact solution
     # (gap, recomputed in numpy, at rounding level, where FISTA's rounds
     # stop anywhere within tol), and it is scikit-learn's; the alphas it
-    # stepped through count in n_iter_ (7 from alpha_max to a tenth of it).
+    # stepped through count in n_iter_ (7 from alpha_max to a tenth of it on
+    # working sets, 0.7 apart; 2 in the Gram form, 0.3 apart).
     # With max_iter too small for them, the fit is the usual one, within it.
     X, y = make_problem(*shape, n_informative=8, seed=11)
     X = X + 0.5 * np.roll(X, 1, axis=1)  # correlated neighbours
@@ -171,7 +172,10 @@ def test_single_fit_from_zero_starts_at_the_path_solution(shape, precompute, fra
     gap = duality_gap(X, y, model.coef_, alpha, positive=positive)
     assert gap <= 1e-10 * yy
     assert model.dual_gap_ <= 1e-10 * yy
-    steps = int(np.ceil(np.log(fraction) / np.log(0.7)))
+    from tflasso import _strategies, _working_set
+
+    ratio = _strategies._GRAM_START_RATIO if precompute is True else _working_set._START_RATIO
+    steps = int(np.ceil(np.log(fraction) / np.log(ratio)))
     assert model.n_iter_ >= steps
     reference = SklearnLasso(alpha=alpha, positive=positive, tol=1e-12,
                              max_iter=1_000_000).fit(X, y)

@@ -46,6 +46,18 @@ _CHUNK_FEATURES = 256
 # (condition number 2.8e6) went 1.16 -> 0.19 s.
 _PREDICT_FEATURES = 64
 _PREDICT_CONDITION = 1e4
+# A single Gram-form fit's start (see _gram_start) steps through alphas this
+# far apart, where working sets take _working_set._START_RATIO (0.7): with the
+# whole Gram matrix there is no set to outgrow, only sign changes to undo.
+# Median of 9 fits alternating in one process, 0.7 / 0.5 / 0.3 / 0.2, at 0.1
+# and 0.01 alpha_max (ms): spectra 200 x 100 3.0 / 2.8 / 2.4 / 2.4 and
+# 3.9 / 3.9 / 3.3 / 3.6; binary 400 x 100 2.1 / 1.9 / 1.6 / 1.6 and 3.1 / 2.8
+# / 2.5 / 2.6; AR(1) 0.5 500 x 200 3.3 / 2.8 / 3.1 / 2.9 and 6.1 / 5.8 / 5.6 /
+# 5.7; AR(1) 0.9 1,000 x 400 12.3 / 10.9 / 10.3 / 10.8 and 15.8 / 15.5 / 15.8
+# / 19.6 (at 0.2 its steps fell short: 53 FISTA iterations); spectra-like
+# 300 x 150 4.7 / 4.6 / 4.2 / 4.2 and 5.6 / 5.8 / 6.4 / 6.3. One step
+# straight to alpha fell short more often (binary at 0.01: 5.5 ms).
+_GRAM_START_RATIO = 0.3
 _CHUNK_ALPHAS = 10
 # Past this share of the features, a working set is not worth it.
 _MAX_SET_SHARE = 0.25
@@ -124,8 +136,8 @@ def _gram_start(gram, xty, penalty, max_iter, w0):
     """A single Gram-form lasso fit's start from zero, ``(w0 (p, 1, 1),
     iterations)``: the path's exact active-set solutions
     (:func:`tflasso._homotopy.path`) from ``alpha_max`` down to ``alpha`` at
-    alphas _working_set._START_RATIO apart, as a single working-set fit
-    starts (see tflasso._working_set._path_start); FISTA's first gap check
+    alphas _GRAM_START_RATIO apart, as a single working-set fit starts (see
+    tflasso._working_set._path_start); FISTA's first gap check
     certifies the last or goes on from it. Each alpha counts as one of
     ``max_iter``'s iterations (its solves cost about what an iteration's
     product with the Gram matrix does). For one problem of one task, every
@@ -137,7 +149,7 @@ def _gram_start(gram, xty, penalty, max_iter, w0):
             or not np.all(f > 0):
         return w0, 0
     alphas = _working_set.start_alphas(float(np.max(np.abs(xty[:, 0, 0]) / f)),
-                                       float(penalty.alpha[0]), max_iter)
+                                       float(penalty.alpha[0]), max_iter, _GRAM_START_RATIO)
     starts = _homotopy.path(gram, xty[:, 0, 0], [penalty._replace(alpha=np.array([a]))
                                                   for a in alphas]) if alphas.size else None
     if starts is None:

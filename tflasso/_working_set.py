@@ -369,13 +369,15 @@ def _path_start(problem, y, penalty, max_iter, columns, w):
     return w, passes
 
 
-def start_alphas(top, alpha, max_iter):
+def start_alphas(top, alpha, max_iter, ratio=None):
     """The alphas of a single fit's start from ``top`` (``alpha_max``) down
-    to ``alpha``, _START_RATIO apart, ``alpha`` last; none where ``alpha``
-    is not below ``top`` or ``max_iter`` would not leave a round after them."""
+    to ``alpha``, ``ratio`` (by default _START_RATIO) apart, ``alpha`` last;
+    none where ``alpha`` is not below ``top`` or ``max_iter`` would not leave
+    a round after them."""
     if not top > alpha > 0:
         return np.empty(0)
-    count = int(np.ceil(np.log(alpha / top) / np.log(_START_RATIO)))
+    ratio = _START_RATIO if ratio is None else ratio
+    count = int(np.ceil(np.log(alpha / top) / np.log(ratio)))
     return np.geomspace(top, alpha, count + 1)[1:] if count < max_iter else np.empty(0)
 
 
