@@ -202,6 +202,13 @@ def predict(factor, ws, w, penalty, xty):
         at = factor.columns.position[ws]
         rows = factor.rows(factor.order)
         local = np.searchsorted(ws, factor.order)  # the factor's features in ws
+
+        def join(enter):  # the factor extended by ws[enter]: its rows, positions
+            new = factor.rows(ws[enter])
+            joined = np.concatenate([local, np.flatnonzero(enter)])
+            factor.add(ws[enter], l2[enter], new[:, at[joined]].T)
+            return new, joined
+
         for _ in range(_STEPS):
             if not local.size:
                 target = np.zeros(0)
@@ -238,13 +245,6 @@ def predict(factor, ws, w, penalty, xty):
             else:
                 enter &= ~bounced
             signs[enter] = np.sign(corr[enter])
-
-            def join(enter):  # the factor extended by ws[enter]: its rows, positions
-                new = factor.rows(ws[enter])
-                joined = np.concatenate([local, np.flatnonzero(enter)])
-                factor.add(ws[enter], l2[enter], new[:, at[joined]].T)
-                return new, joined
-
             try:
                 new, joined = join(enter)
             except np.linalg.LinAlgError:

@@ -671,13 +671,13 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     exact = asks_exact(tol, yy) if exact is None else np.broadcast_to(exact, (n_sets, c))
     scale = unit_scale(np.diagonal(gram, axis1=1, axis2=2))
     unpadded_penalty, unpadded_free = penalty, free
-    rent = None  # graph mode's: (the padded size, seconds an iteration), see _GRAPH_ITERATION
+    uncompiled = None  # a size of _FEW_SIZES run in graph mode until it pays
     if few_sizes:
         size = next((s for s in _FEW_SIZES if p <= s), p)
         compilable = xla and p <= _FEW_SIZES[-1]
         jit = compilable and _graph_seconds.get(size, 0.0) >= _COMPILE_SECONDS
         if compilable and not jit:
-            rent = (size, _GRAPH_ITERATION[0] + _GRAPH_ITERATION[1] * size * size)
+            uncompiled = size
     else:
         size = padded_size(p)
         jit = xla and size <= _MAX_XLA_FEATURES
@@ -751,9 +751,8 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
                 *args, _tensors(controls), tf.constant(w, dtype)
             )
             steps = steps.numpy()
-            if rent is not None:
-                _graph_seconds[rent[0]] = _graph_seconds.get(rent[0], 0.0) + rent[1] * (
-                    float(steps.max()) + _GRAPH_CALL)
+            if uncompiled is not None:
+                _book_graph_time(uncompiled, int(steps.max()))
             if round_:
                 # After a polish, in float32, problems that did not iterate
                 # keep their float64 point (a polished one would lose its
@@ -779,6 +778,14 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
         w, gap = np.array(w, np.float64), np.array(gap)
         polisher()(w, gap, n_iter, finish)
     return w[:, :p, :c, :t].astype(np.float64), gap[:, :c], n_iter[:, :c]
+
+
+def _book_graph_time(size, iterations):
+    """Add to ``_graph_seconds`` what a graph-mode call of ``iterations`` on
+    problems of the padded ``size`` cost more than compiled ones would have
+    (see _GRAPH_ITERATION)."""
+    cost = _GRAPH_ITERATION[0] + _GRAPH_ITERATION[1] * size * size
+    _graph_seconds[size] = _graph_seconds.get(size, 0.0) + cost * (iterations + _GRAPH_CALL)
 
 
 def _unscaled(gram, scaled, scale):

@@ -148,8 +148,9 @@ def _gram_start(gram, xty, penalty, max_iter, w0):
     if (c, t) != (1, 1) or p < _PREDICT_FEATURES or float(penalty.l1_ratio[0]) != 1 \
             or not np.all(f > 0):
         return w0, 0
-    alphas = _working_set.start_alphas(float(np.max(np.abs(xty[:, 0, 0]) / f)),
-                                       float(penalty.alpha[0]), max_iter, _GRAM_START_RATIO)
+    top = _working_set._lasso_duals(xty[:, 0, 0], penalty).max(initial=0.0)
+    alphas = _working_set.start_alphas(float(top), float(penalty.alpha[0]), max_iter,
+                                       _GRAM_START_RATIO)
     starts = _homotopy.path(gram, xty[:, 0, 0], [penalty._replace(alpha=np.array([a]))
                                                   for a in alphas]) if alphas.size else None
     if starts is None:
