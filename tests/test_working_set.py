@@ -188,6 +188,27 @@ def test_single_fit_from_zero_starts_at_the_path_solution(shape, precompute, fra
     assert short.n_iter_ <= 2
 
 
+def test_wide_short_fit_starts_at_the_path_solution():
+    # X of few rows past the start's size gate (50 x 25,000) starts on the
+    # path too: at a hundredth of alpha_max the support nears the rank of the
+    # rows, where FISTA's rounds on the nearly singular restricted problems
+    # are slow (a tenth of the time without them here). The alphas it stepped
+    # through count in n_iter_ (13 from alpha_max, 0.7 apart), and the point
+    # is the exact solution (gap recomputed in numpy at rounding level).
+    from tflasso import _working_set
+
+    X, y = make_problem(50, 25_000, n_informative=5, seed=3)
+    assert X.size > _working_set._START_ENTRIES and len(X) <= _working_set._START_ROWS
+    alpha = 0.01 * alpha_max(X, y)
+    model = Lasso(alpha=alpha).fit(X, y)
+    assert model.n_iter_ >= np.ceil(np.log(0.01) / np.log(_working_set._START_RATIO))
+    assert duality_gap(X, y, model.coef_, alpha) <= 1e-10 * np.var(y)
+    assert np.count_nonzero(model.coef_) < len(X)  # at most the rank of centred X
+    reference = SklearnLasso(alpha=alpha, tol=1e-10, max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(model.coef_, reference.coef_,
+                               atol=1e-5 * np.abs(reference.coef_).max())
+
+
 def test_restricted_sizes_compile_once_graph_mode_has_paid_for_it(monkeypatch):
     # Working sets' restricted Gram problems of a new padded size run in graph
     # mode, not compiled by XLA (half a second a size, for solves of
