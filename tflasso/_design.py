@@ -174,9 +174,11 @@ class Design:
         return gram, xty
 
     def tensor(self, idx=None, dtype=None):
-        """X (or its columns ``idx``) as a tensor: dense, or a ``tf.SparseTensor``
-        (whose values, with ``dtype``, are in that type)."""
-        X = self.X if idx is None else self.X[:, idx]
+        """X (or its columns ``idx``) as the operator programs take it: a dense
+        tensor, or :class:`tflasso._programs.SparseX` (whose values, with
+        ``dtype``, are in that type)."""
+        every = idx is None or len(idx) == self.shape[1]  # (idx sorted, unique)
+        X = self.X if every else self.X[:, idx]
         if not sparse.issparse(X):
             return tf.convert_to_tensor(X)
         # The entries in column order, straight from CSC: TensorFlow's sparse
@@ -189,14 +191,20 @@ class Design:
             X.sum_duplicates()
         # Written into 64-byte aligned buffers that TensorFlow then shares:
         # converting numpy's own arrays copied each twice, and a working set
-        # spanning most of X paid that on every restricted solve.
-        indices = _programs.aligned_empty((X.nnz, 2), np.int64)
+        # spanning most of X paid that on every restricted solve. The halves
+        # split at a multiple of 16 entries, so that each is aligned too.
+        indices = _programs.aligned_empty((X.nnz, 2), np.int32)
         indices[:, 0] = X.indices
-        indices[:, 1] = np.repeat(np.arange(X.shape[1], dtype=np.int64), np.diff(X.indptr))
+        indices[:, 1] = np.repeat(np.arange(X.shape[1], dtype=np.int32), np.diff(X.indptr))
         values = _programs.aligned_empty(X.nnz, dtype or X.dtype)
         values[:] = X.data
-        return tf.SparseTensor(_programs.tensor_of(indices), _programs.tensor_of(values),
-                               X.shape)
+        half = X.nnz // 32 * 16
+        parts = (slice(None, half), slice(half, None))
+        return _programs.SparseX(
+            tuple(_programs.tensor_of(indices[part]) for part in parts),
+            tuple(_programs.tensor_of(values[part]) for part in parts),
+            tf.constant(X.shape, tf.int64),
+        )
 
 
 # From this many features, a block's X^T X is numpy's symmetric rank-k

@@ -6,7 +6,7 @@ with ``None`` dimensions, so new data, alphas, ``l1_ratio``, penalty factors,
 
 * the Gram form: ``B`` data sets enter only through ``G_b = X_b^T X_b / n_b``
   and ``q_b = X_b^T Y_b / n_b`` (an iteration costs ``p^2`` per column);
-* the operator form: ``X`` itself, dense or a ``tf.SparseTensor``, centred and
+* the operator form: ``X`` itself, dense or sparse (:class:`SparseX`), centred and
   weighted implicitly, never copied or densified;
 * the certificate: the duality gap of a point whose residual correlations
   were computed elsewhere (the working sets' full passes).
@@ -119,7 +119,7 @@ class GramData(NamedTuple):
 class OperatorData(NamedTuple):
     """One data set as ``sqrt(sw) * (X - x_offset)``, never formed."""
 
-    X: object  # (n, p), dense or tf.SparseTensor
+    X: object  # (n, p), dense or SparseX
     x_offset: object  # (p,)
     root: object  # (n,) square roots of the sample weights
     y: object  # (n, C, T) centred, weighted targets
@@ -255,15 +255,14 @@ def _gram_program(data, free, penalty, controls, w0, one=False):
     return v / tf.cast(scale, dtype), gap, n_iter
 
 
-def _operator_program(matmul, parts=lambda X: X, metric=False):
+def _operator_program(matmul, metric=False):
     """FISTA on one data set given as an operator; everything in X's dtype.
-    ``parts(X)``, once a call, is what ``matmul`` takes (see _halves).
     ``metric``: FISTA in the metric ``L_C I + u u^T`` (one task; the data's
     ``curvature`` is ``L_C``), a program of its own so that fits that do not
     need it do not compile it (it added 1.3 s to a first operator fit)."""
 
     def program(data, free, penalty, controls, w0):
-        X = parts(data.X)
+        X = data.X
         dtype = data.y.dtype
         shape = tf.shape(data.y)  # (n, C, T)
         n = tf.cast(shape[0], dtype)
@@ -352,20 +351,33 @@ def _dense_matmul(X, w, adjoint_a=False):
     return tf.matmul(X, w, transpose_a=adjoint_a)
 
 
-def _halves(X):
-    """Sparse X as two halves of its stored entries, each a ``tf.SparseTensor``
-    of X's shape: TensorFlow multiplies a sparse matrix by one column on one
-    thread, and the halves' products run side by side (two cores, a loop of
-    gradient steps alone on tf-idf-like 40,000 x 40,000 data: 16.3 -> 8.1 ms
-    an iteration; FISTA's there, 19 -> 12.6 ms with the metric step)."""
-    half = tf.shape(X.values)[0] // 2
-    return tuple(tf.SparseTensor(X.indices[part], X.values[part], X.dense_shape)
-                 for part in (slice(None, half), slice(half, None)))
+class SparseX(NamedTuple):
+    """Sparse X for the operator programs: its stored entries in two halves,
+    each as int32 (row, column) pairs and their values, and its shape (int64).
+
+    TensorFlow multiplies a sparse matrix by one column on one thread, and
+    the halves' products run side by side (two cores, a loop of gradient
+    steps alone on tf-idf-like 40,000 x 40,000 data: 16.3 -> 8.1 ms an
+    iteration; FISTA's there, 19 -> 12.6 ms with the metric step). Its
+    product kernel takes int32 pairs, which ``tf.SparseTensor`` cannot hold:
+    they take half the memory of int64 ones (the whole tensor, float32
+    values, the size of X's own CSC arrays instead of 1.7 times it) and a
+    product pair there took 4.7 ms against 5.6 with int64 halves. The halves
+    are made once, in numpy (see tflasso._design.Design.tensor); slicing them
+    in the program copied them at every call.
+    """
+
+    indices: tuple  # two (k, 2) int32
+    values: tuple  # two (k,)
+    shape: object  # (2,) int64
 
 
-def _sparse_matmul(halves, w, adjoint_a=False):
-    return tf.add_n([tf.sparse.sparse_dense_matmul(X, w, adjoint_a=adjoint_a)
-                     for X in halves])
+def _sparse_matmul(X, w, adjoint_a=False):
+    return tf.add_n([
+        tf.raw_ops.SparseTensorDenseMatMul(a_indices=i, a_values=v, a_shape=X.shape, b=w,
+                                           adjoint_a=adjoint_a)
+        for i, v in zip(X.indices, X.values)
+    ])
 
 
 def _spec(rank, dtype):
@@ -413,11 +425,12 @@ def _gram_function(dtype, jit_compile, one=False):
 
 
 def _operator_function(dtype, kind, metric=False):
-    X = tf.SparseTensorSpec([None, None], dtype) if kind == "sparse" else _spec(2, dtype)
+    X = (SparseX((_spec(2, tf.int32),) * 2, (_spec(1, dtype),) * 2, _spec(1, tf.int64))
+         if kind == "sparse" else _spec(2, dtype))
     data = OperatorData(X, _spec(1, dtype), _spec(1, dtype), _spec(3, dtype), _spec(1, dtype),
                         _spec(0, dtype))
     controls = Controls(_spec(2, dtype), _spec(0, tf.int32), _spec(0, tf.int32))
-    program = (_operator_program(_sparse_matmul, _halves, metric) if kind == "sparse"
+    program = (_operator_program(_sparse_matmul, metric=metric) if kind == "sparse"
                else _operator_program(_dense_matmul, metric=metric))
     signature = [data, _free_spec(dtype), _penalty_spec(dtype), controls, _spec(4, dtype)]
     return _compiled(program, signature)
@@ -871,7 +884,7 @@ def solve_operator(X, x_offset, root, y, scale, penalty, free, tol, max_iter, w0
                    curvature=0.0, metric=False):
     """The operator form of one data set, numpy in and out: ``(W, gap, n_iter)``.
 
-    ``X`` is a dense tensor or ``tf.SparseTensor``; ``y`` (n, C, T) the
+    ``X`` is a dense tensor or :class:`SparseX`; ``y`` (n, C, T) the
     centred, weighted targets; ``scale`` the column norms ``s``; ``tol``
     (C,) absolute; ``w0`` (p, C, T). Computes in ``y``'s dtype.
     ``curvature``: see :class:`OperatorData` (0: estimated); with
@@ -886,7 +899,7 @@ def solve_operator(X, x_offset, root, y, scale, penalty, free, tol, max_iter, w0
         X, *(tf.constant(a, dtype) for a in (x_offset, root, y, scale, curvature))
     )
     controls = Controls(np.asarray(tol, dtype)[None], np.int32(max_iter), np.int32(GAP_EVERY))
-    kind = "sparse" if isinstance(X, tf.SparseTensor) else "dense"
+    kind = "sparse" if isinstance(X, SparseX) else "dense"
     key = (kind, tf.as_dtype(dtype), "metric") if metric else (kind, tf.as_dtype(dtype))
     w, gap, n_iter = _concrete(key)(
         data, *_tensors((free, penalty, controls), dtype), tf.constant(w0[None], dtype)
