@@ -613,7 +613,7 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
     # The final tolerance decides, not the restricted solves' tighter ones.
     exact = bool(_programs.asks_exact(tol, np.sum(y * y) / n))
     single = columns.single() and not exact
-    size = min(p, max(_MIN_SIZE, 2 * np.count_nonzero(w.any(axis=1))))
+    size = min(p, max(_MIN_SIZE, _share(np.count_nonzero(w.any(axis=1)), n)))
     # max_iter bounds the outer rounds (see _INNER_MAX_ITER).
     passes, previous_gap, slow = 0, np.inf, False
     best, stale = (np.inf, None, None), 0  # the lowest certified gap, its w and duals
@@ -641,7 +641,7 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
         # iterate in float64 from then on).
         grow = 2 if gap > _STALL * previous_gap else 1
         single = single and grow == 1
-        size = _fitted(min(p, max(grow * size, 2 * support.size)), support.size)
+        size = _fitted(min(p, max(grow * size, _share(support.size, n))), support.size)
         previous_gap = gap
         ws = _select(duals, max(duals.max(initial=0.0), l1), penalty.factor, columns,
                      support, size)
@@ -825,6 +825,20 @@ def _polished(columns, ws, w, penalty, y, n, spent):
         np.array([[np.inf]]), np.zeros((1, 1)), np.array([[spent]]), certify=False,
     )
     return polished[0, :, 0] if accepted[0, 0] else w
+
+
+def _share(support, n):
+    """The working set's size for a support of ``support`` features: twice
+    it, as celer's; but where the support passes half the ``n`` rows, only
+    half as many again as the support, or the rows it leaves, whichever is
+    more. A lasso solution holds at most ``n`` features, so few can still
+    enter there, and every feature in the set costs ``n`` times the set in
+    products and the set again an iteration (medians of 5, alternating in
+    one process, at 0.01 alpha_max: wide 1,000 x 20,000, support 863, 848 ->
+    592 ms; fingerprints 1,000 x 4,000, support 788, 348 -> 306 ms; no change
+    past the spread on dense 10,000 x 1,000 or the wide, spectra and
+    fingerprint sets of 50 to 300 rows, single fits, paths and LassoCV)."""
+    return support + min(support, max(n - support, support // 2))
 
 
 def _fitted(size, support):
