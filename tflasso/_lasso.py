@@ -153,9 +153,9 @@ class ElasticNet(_Penalised, BaseEstimator):
         large X), outer rounds, as celer and skglm count them: a full pass
         that checks the duality gap and ranks the features, then a solve on
         the working set (at most 10,000 inner iterations, not counted). A
-        lasso fit from zero on small X first follows the path down to alpha
-        by active-set steps (see the user guide's proximal page): each of
-        its alphas counts as one.
+        lasso fit from zero on small X, or on X of at most 200 rows, first
+        follows the path down to alpha by active-set steps (see the user
+        guide's proximal page): each of its alphas counts as one.
 
     tol : float, default=1e-4
         Tolerance on the duality gap, relative to ``||y - mean(y)||^2 / n``
@@ -383,9 +383,9 @@ class Lasso(ElasticNet):
         large X), outer rounds, as celer and skglm count them: a full pass
         that checks the duality gap and ranks the features, then a solve on
         the working set (at most 10,000 inner iterations, not counted). A
-        lasso fit from zero on small X first follows the path down to alpha
-        by active-set steps (see the user guide's proximal page): each of
-        its alphas counts as one.
+        lasso fit from zero on small X, or on X of at most 200 rows, first
+        follows the path down to alpha by active-set steps (see the user
+        guide's proximal page): each of its alphas counts as one.
 
     tol : float, default=1e-4
         Tolerance on the duality gap, relative to ``||y - mean(y)||^2 / n``
