@@ -89,7 +89,7 @@ _START_ENTRIES = 2**20
 # 22 -> 25 / 103 -> 109 ms and 1,000 x 2,000 141 -> 296 ms at 0.01).
 _START_ROWS = 200
 # An alpha's active-set steps (see _step) take up to this many working sets,
-# each ranked by the last one's pass and twice the last one's size: from one
+# each ranked by the last one's pass and larger (see _STEP_ROOM): from one
 # alpha of a single fit's start to the next, more features can enter than
 # the support holds (fingerprints 200 x 1,000 at 0.1 alpha_max: 18 -> 36
 # features on the third alpha). Spectra 300 x 2,000 at 0.1 alpha_max: 17.0
