@@ -680,12 +680,10 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
                 # tails; float64 takes over if the pass does not certify it,
                 # below).
                 return tol
+            known = gap if np.isfinite(gap) else 0.0  # (not yet at a path's start)
             if by_gram or design.dtype == np.float64 and not in_float32:
-                # (A path's start, whose gap is not known yet: _INNER_TOL.)
-                share = _INNER_GAP_SHARE * gap if np.isfinite(gap) else 0.0
-                return max(_INNER_TOL * tol, share)
-            # (A path's start, whose gap is not known yet: half the tolerance.)
-            return max(_INNER_GAP_FRACTION * gap if np.isfinite(gap) else 0.0, 0.5 * tol)
+                return max(_INNER_TOL * tol, _INNER_GAP_SHARE * known)
+            return max(_INNER_GAP_FRACTION * known, 0.5 * tol)
 
         # An iteration on every feature is a pass; on fewer, inner work.
         budget = max(1, max_iter - passes) if size == p else _INNER_MAX_ITER
