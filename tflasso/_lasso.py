@@ -139,8 +139,8 @@ class ElasticNet(_Penalised, BaseEstimator):
         grows the set. ``True`` on ``X`` wider than tall (``n_features >
         n_samples``) also takes working sets, whose restricted problems are
         solved from their features' Gram matrices: the full one would be
-        singular and larger than ``X``. ``False`` iterates on ``X`` itself (a
-        ``tf.SparseTensor`` when ``X`` is sparse).
+        singular and larger than ``X``. ``False`` iterates on ``X`` itself
+        (kept sparse when ``X`` is sparse).
         A Gram matrix of shape (n_features, n_features) is accepted as in
         scikit-learn: one entry is checked against the data (a ValueError if
         it does not match; with an intercept and uncentred ``X`` a warning),
@@ -369,8 +369,8 @@ class Lasso(ElasticNet):
         grows the set. ``True`` on ``X`` wider than tall (``n_features >
         n_samples``) also takes working sets, whose restricted problems are
         solved from their features' Gram matrices: the full one would be
-        singular and larger than ``X``. ``False`` iterates on ``X`` itself (a
-        ``tf.SparseTensor`` when ``X`` is sparse).
+        singular and larger than ``X``. ``False`` iterates on ``X`` itself
+        (kept sparse when ``X`` is sparse).
         A Gram matrix of shape (n_features, n_features) is accepted as in
         scikit-learn: one entry is checked against the data (a ValueError if
         it does not match; with an intercept and uncentred ``X`` a warning),
