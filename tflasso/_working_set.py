@@ -96,14 +96,18 @@ _START_ROWS = 200
 # ms with 3 sets (its last alpha not solved), 11.5 ms with 4; no change on
 # the other small sets.
 _STEP_SETS = 4
-# A later attempt's set is the support's share (twice the support) with room
-# for _STEP_ROOM times as many features as broke the conditions outside the
-# last set, capped by the attempt's doubling of the support's share (the
-# rule before; correlated violators come in dozens). Doubling alone made
-# products of hundreds of columns that never entered, where one or two
-# features were missing (medians of 9, alternating in one process, at 0.01
-# alpha_max: wide 300 x 2,000 55 -> 39 ms, fingerprints 200 x 1,000 21 ->
-# 18 ms; no change at 0.1, on spectra, or on paths and LassoCV).
+# A later attempt's set is the support's share (see _share, as a single
+# fit's rounds size theirs) with room for _STEP_ROOM times as many features
+# as broke the conditions outside the last set, capped by the attempt's
+# doubling of the support's share (the rule before; correlated violators
+# come in dozens). Doubling alone made products of hundreds of columns that
+# never entered, where one or two features were missing (medians of 9,
+# alternating in one process, at 0.01 alpha_max: wide 300 x 2,000 55 -> 39
+# ms, fingerprints 200 x 1,000 21 -> 18 ms; no change at 0.1, on spectra,
+# or on paths and LassoCV). The share in place of twice the support, where
+# supports pass half the rows: wide 300 x 2,000 LassoCV 613 -> 569 ms and
+# 605 -> 563 ms, path 168 -> 161 ms (medians of 15 and 9, alternating in
+# one process); no change past the spread on the other family sets.
 _STEP_ROOM = 2
 # Outside a path's first round, active-set steps are tried once a
 # restricted FISTA solve has taken at least _SLOW_INNER iterations (an
@@ -489,8 +493,9 @@ def _step(problem, y, penalty, start, columns, factor, duals):
     extra = 0  # room for the last attempt's violators
     for attempt in range(_STEP_SETS):
         support = np.flatnonzero(start[:, 0])
-        size = min(2**attempt * max(_MIN_SIZE, 2 * support.size),
-                   max(2**attempt * _MIN_SIZE, 2 * support.size + extra))
+        base = _share(support.size, n)
+        size = min(2**attempt * max(_MIN_SIZE, base),
+                   max(2**attempt * _MIN_SIZE, base + extra))
         size = _fitted(min(p, size), support.size)
         ws = _select(duals, max(duals.max(initial=0.0), l1), f, columns, support, size)
         by_gram = columns.gram_is_cheaper(ws)
