@@ -104,3 +104,41 @@ def test_lasso_path_of_several_targets_is_the_multi_task_path(centred, precomput
     np.testing.assert_allclose(coefs, theirs, atol=1e-6 * np.abs(theirs).max())
     np.testing.assert_array_equal(np.all(coefs == 0, axis=0), np.all(theirs == 0, axis=0))
     assert np.all(gaps <= 1e-10 * np.sum(Y**2) / len(Y) * 1.0001)
+
+
+def test_chunked_gram_path_runs_restricted_chunks_uncompiled_at_first(monkeypatch):
+    """A chunked Gram path (more than _CHUNK_FEATURES features) solves its
+    chunks on working sets whose sizes change from chunk to chunk: in a
+    process that has spent nothing on them yet, they run in graph mode (no
+    XLA compilation per size, each about a second of a first path), and the
+    path is still the exact one (gaps recomputed in numpy, scikit-learn's
+    coefficients)."""
+    from tflasso import _programs, _strategies
+
+    monkeypatch.setattr(_programs, "_graph_seconds", {})
+    calls = []  # (features, kind) of each Gram program call
+    concrete = _programs._concrete
+    solve_gram = _programs.solve_gram
+
+    def traced(gram, *args, **kwargs):
+        calls.append([gram.shape[1], None])
+        return solve_gram(gram, *args, **kwargs)
+
+    def program(key):
+        if key[0] == "gram" and calls and calls[-1][1] is None:
+            calls[-1][1] = key[2]
+        return concrete(key)
+
+    monkeypatch.setattr(_programs, "solve_gram", traced)
+    monkeypatch.setattr(_programs, "_concrete", program)
+    X, y = make_problem(800, 400, n_informative=10, seed=11)
+    X, y = X - X.mean(axis=0), y - y.mean()
+    assert X.shape[1] > _strategies._CHUNK_FEATURES
+    alphas, coefs, gaps = lasso_path(X, y, alphas=30, eps=1e-1, precompute=True, tol=1e-10,
+                                     max_iter=100_000)
+    restricted = [kind for features, kind in calls if features < X.shape[1]]
+    assert restricted and all(kind is False for kind in restricted)
+    for k, a in enumerate(alphas):
+        assert duality_gap(X, y, coefs[:, k], a, fit_intercept=False) <= 1e-9 * (y @ y) / 800
+    theirs = sklearn_lasso_path(X, y, alphas=alphas, tol=1e-12, max_iter=100_000)[1]
+    np.testing.assert_allclose(coefs, theirs, atol=1e-5 * np.abs(theirs).max())

@@ -66,6 +66,16 @@ _MAX_XLA_FEATURES = 800
 # uncompiled: at 1,024 compiled, 0.8 against 1.2 ms, but padding 600
 # features to 1,024 made a path slower than uncompiled (1.4 ms, loaded).
 _FEW_SIZES = (64, 256, 512, 768)
+# The padded sizes of a chunked Gram path's restricted chunks
+# (tflasso._strategies.gram_path), under the same rental: compiled at first
+# use, each new size of those chunks cost an XLA compilation (0.6 to 0.8 s)
+# in a process's first path or LassoCV. Fresh processes, first call / median
+# of the last 8 of 20 (path) or 12 (LassoCV(cv=5)), at each size compiled
+# at first use -> these sizes: dense 10,000 x 1,000 lasso_path 3.9-5.3 s /
+# 0.27-0.36 s -> 1.0-1.2 s / 0.29-0.33 s, LassoCV 6.2-7.0 s / 1.1-1.2 s ->
+# 2.3 s / 1.0-1.2 s; one-hot 10,000 x 4,060 lasso_path 6.3 s / 0.62 s ->
+# 1.9 s / 0.61 s. (_FEW_SIZES' coarser padding: dense path 0.28 s warm.)
+_CHUNK_SIZES = (32, 64, 128, 256, 520, 776)
 # Each of those sizes is compiled by XLA only once its restricted problems
 # have spent about a compilation's time (_COMPILE_SECONDS) more in graph mode
 # than they would have compiled: ski rental, at most twice the better of the
@@ -654,12 +664,12 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     padded tasks have zero targets; padded unpenalised entries project nothing.
 
     ``few_sizes`` is for problems whose size changes from fit to fit (the
-    restricted problems of working sets): each new size's XLA compilation
-    (about half a second) costs a first fit more than its solves. They run in
-    graph mode, unpadded, until the problems of their size (one of
-    ``_FEW_SIZES``) have spent a compilation's time more there (see
-    _COMPILE_SECONDS), then padded to it and compiled; beyond the largest,
-    never compiled.
+    restricted problems of working sets and of chunked paths): each new
+    size's XLA compilation (about half a second) costs a first fit more than
+    its solves. They run in graph mode, unpadded, until the problems of their
+    size (one of ``_FEW_SIZES``, or of the sizes ``few_sizes`` gives) have
+    spent a compilation's time more there (see _COMPILE_SECONDS), then padded
+    to it and compiled; beyond the largest, never compiled.
     ``xla=False`` never compiles by XLA: for fits whose time is elsewhere (a
     streamed fit's pass over the data), where XLA's compiler would add its
     ~130 MB of resident memory (measured: a first 100-feature Gram fit adds
@@ -685,9 +695,10 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     scale = unit_scale(np.diagonal(gram, axis1=1, axis2=2))
     unpadded_penalty, unpadded_free = penalty, free
     uncompiled = None  # a size of _FEW_SIZES run in graph mode until it pays
-    if few_sizes:
-        size = next((s for s in _FEW_SIZES if p <= s), p)
-        compilable = xla and p <= _FEW_SIZES[-1]
+    if few_sizes is not False:  # True (_FEW_SIZES) or the sizes
+        ladder = _FEW_SIZES if few_sizes is True else few_sizes
+        size = next((s for s in ladder if p <= s), p)
+        compilable = xla and p <= ladder[-1]
         jit = compilable and _graph_seconds.get(size, 0.0) >= _COMPILE_SECONDS
         if compilable and not jit:
             uncompiled = size
@@ -765,7 +776,7 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
             )
             steps = steps.numpy()
             if uncompiled is not None:
-                _book_graph_time(uncompiled, int(steps.max()))
+                _book_graph_time(uncompiled, int(steps.max()), n_sets * c * t)
             if round_:
                 # After a polish, in float32, problems that did not iterate
                 # keep their float64 point (a polished one would lose its
@@ -793,11 +804,11 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     return w[:, :p, :c, :t].astype(np.float64), gap[:, :c], n_iter[:, :c]
 
 
-def _book_graph_time(size, iterations):
+def _book_graph_time(size, iterations, problems=1):
     """Add to ``_graph_seconds`` what a graph-mode call of ``iterations`` on
-    problems of the padded ``size`` cost more than compiled ones would have
-    (see _GRAPH_ITERATION)."""
-    cost = _GRAPH_ITERATION[0] + _GRAPH_ITERATION[1] * size * size
+    ``problems`` problems of the padded ``size`` cost more than compiled
+    ones would have (see _GRAPH_ITERATION)."""
+    cost = _GRAPH_ITERATION[0] + _GRAPH_ITERATION[1] * size * size * problems
     _graph_seconds[size] = _graph_seconds.get(size, 0.0) + cost * (iterations + _GRAPH_CALL)
 
 
