@@ -16,7 +16,7 @@ from sklearn.preprocessing import StandardScaler
 # Seeds, one per generated dataset.
 SEEDS = {"dense": 0, "tall": 1, "wide": 2, "sparse": 3, "spectra": 4, "fingerprints": 5,
          "tfidf": 6, "wide100": 7, "wide300": 8, "wide50": 9, "spectra200": 10,
-         "spectra1k": 11, "fingerprints200": 12}
+         "spectra1k": 11, "fingerprints200": 12, "onehot": 13}
 
 # Rows per block when generating or reducing large dense arrays.
 _BLOCK_ROWS = 8192
@@ -94,6 +94,29 @@ def _tfidf(n, p, density, seed):
     return X, _planted_target(rng, X, 100)
 
 
+def _onehot(n, n_columns, seed):
+    """Categorical columns one-hot encoded, as a user's ``OneHotEncoder``
+    gives them (sparse, binary, one stored entry per row and column): 5 to
+    400 levels a column, at Zipf-like frequencies (a few common levels,
+    many rare ones), CSR."""
+    rng = np.random.default_rng(seed)
+    levels = rng.integers(5, 401, n_columns)
+    codes = np.column_stack([np.minimum(rng.zipf(1.5, n) - 1, m - 1) for m in levels])
+    # Levels no row takes are dropped, as OneHotEncoder drops unseen ones.
+    blocks = []
+    for j in range(n_columns):
+        seen, code = np.unique(codes[:, j], return_inverse=True)
+        blocks.append((code, seen.size))
+    starts = np.cumsum([0] + [size for _, size in blocks])
+    indices = np.column_stack([code + start for (code, _), start in zip(blocks, starts)])
+    X = sparse.csr_array(
+        (np.ones(n * n_columns), indices.ravel().astype(np.int32),
+         np.arange(0, n * n_columns + 1, n_columns, dtype=np.int32)),
+        shape=(n, starts[-1]),
+    )
+    return X, _planted_target(rng, X, 50)
+
+
 GENERATORS = {
     "diabetes": _diabetes,
     "dense": functools.partial(_gaussian, 10_000, 1_000, 20, SEEDS["dense"], rho=0.5),
@@ -111,6 +134,7 @@ GENERATORS = {
     "spectra1k": functools.partial(_spectra, 200, 1_000, SEEDS["spectra1k"]),
     "fingerprints200": functools.partial(_fingerprints, 200, 1_000, 0.1,
                                          SEEDS["fingerprints200"]),
+    "onehot": functools.partial(_onehot, 10_000, 20, SEEDS["onehot"]),
 }
 
 DESCRIPTIONS = {
@@ -128,10 +152,12 @@ DESCRIPTIONS = {
     "spectra200": "spectra 200 x 100, non-negative, smooth",
     "spectra1k": "spectra 200 x 1,000, non-negative, smooth",
     "fingerprints200": "fingerprints 200 x 1,000, binary, density 0.1",
+    "onehot": "one-hot CSR 10,000 rows, 20 categorical columns of 5 to 400 levels "
+              "at Zipf-like frequencies, 50 true nonzeros",
 }
 
 FAMILY = ("wide100", "wide300", "wide50", "spectra200", "spectra1k", "fingerprints200")
-"""The sets of bench_family.py only (with tfidf)."""
+"""The sets of bench_family.py only (with tfidf and onehot)."""
 
 _CACHE = {}
 
