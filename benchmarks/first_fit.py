@@ -4,11 +4,15 @@ From the repository root::
 
     python benchmarks/first_fit.py                       # diabetes, dense, wide, spectra
     python benchmarks/first_fit.py --datasets diabetes   # one set
+    python benchmarks/first_fit.py --kinds path cv       # lasso_path and LassoCV only
 
 Each case runs in a fresh subprocess that imports TensorFlow (untimed, as the
 issue asks: "after import tensorflow"), builds the data (untimed), then times
-tflasso's first ``Lasso`` fit and the median of ``--warm`` more; scikit-learn's
-first and warm fits are timed the same way in their own fresh process. With
+tflasso's first call and the median of ``--warm`` more; scikit-learn's first
+and warm calls are timed the same way in their own fresh process. The calls
+(``--kinds``): ``Lasso`` fits at 0.1 and 0.01 ``alpha_max``, ``lasso_path``
+(100 alphas, on centred dense data as ``bench_family.py`` runs it) and
+``LassoCV(cv=5)``. With
 ``--cache``, every tflasso case runs twice more with TensorFlow's persistent
 XLA compilation cache (``TF_XLA_FLAGS=--tf_xla_persistent_cache_directory``,
 a fresh directory per case): the first run fills it, the second is what a
@@ -26,14 +30,16 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FRACTIONS = (0.1, 0.01)
+CASES = {"single": ("0.1", "0.01"), "path": ("path",), "cv": ("cv",)}
 
 
-def child(library, dataset, fraction, warm):
-    """Time the first and warm fits in this (fresh) process; print JSON."""
+def child(library, dataset, case, warm):
+    """Time the first and warm calls of ``case`` in this (fresh) process;
+    print JSON."""
     import time
 
     import numpy as np
+    from scipy import sparse
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if library == "tflasso":
@@ -42,23 +48,37 @@ def child(library, dataset, fraction, warm):
     from benchmarks import datasets
 
     X, y = datasets.load(dataset)
-    alpha = fraction * datasets.alpha_max(X, y)
     if library == "tflasso":
-        from tflasso import Lasso
+        from tflasso import Lasso, LassoCV, lasso_path
     else:
-        from sklearn.linear_model import Lasso
+        from sklearn.linear_model import Lasso, LassoCV, lasso_path
+    if case == "path":
+        if sparse.issparse(X):
+            X = X.tocsc()
+        else:  # the problem LassoCV solves on each fold, as bench_family.py
+            X, y = X - X.mean(axis=0), y - y.mean()
+
+        def call():
+            return lasso_path(X, y, alphas=100)
+    elif case == "cv":
+        def call():
+            return LassoCV(cv=5).fit(X, y)
+    else:
+        alpha = float(case) * datasets.alpha_max(X, y)
+
+        def call():
+            return Lasso(alpha=alpha).fit(X, y)
     times = []
     for _ in range(1 + warm):
         start = time.perf_counter()
-        model = Lasso(alpha=alpha).fit(X, y)
+        call()
         times.append(time.perf_counter() - start)
-    print(json.dumps({"first": times[0], "warm": float(np.median(times[1:])),
-                      "n_iter": int(model.n_iter_)}))
+    print(json.dumps({"first": times[0], "warm": float(np.median(times[1:]))}))
 
 
-def run(library, dataset, fraction, warm, env=None):
+def run(library, dataset, case, warm, env=None):
     out = subprocess.run(
-        [sys.executable, __file__, "--child", library, dataset, str(fraction), str(warm)],
+        [sys.executable, __file__, "--child", library, dataset, case, str(warm)],
         capture_output=True, text=True, check=True, env={**os.environ, **(env or {})},
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -72,7 +92,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", nargs="+",
                         default=["diabetes", "dense", "wide", "spectra"])
-    parser.add_argument("--warm", type=int, default=3, help="warm fits after the first")
+    parser.add_argument("--kinds", nargs="+", choices=list(CASES), default=list(CASES))
+    parser.add_argument("--warm", type=int, default=3, help="warm calls after the first")
     parser.add_argument("--cache", action="store_true",
                         help="also time tflasso with the persistent XLA cache")
     args = parser.parse_args(argv)
@@ -81,16 +102,17 @@ def main(argv=None):
 
     rows = []
     load = [os.getloadavg()[0]]
+    cases = [case for kind in args.kinds for case in CASES[kind]]
     for dataset in args.datasets:
-        for fraction in FRACTIONS:
-            row = {"case": f"{dataset} {fraction:g}",
-                   "sklearn": run("sklearn", dataset, fraction, args.warm),
-                   "tflasso": run("tflasso", dataset, fraction, args.warm)}
+        for case in cases:
+            row = {"case": f"{dataset} {case}",
+                   "sklearn": run("sklearn", dataset, case, args.warm),
+                   "tflasso": run("tflasso", dataset, case, args.warm)}
             if args.cache:
                 with tempfile.TemporaryDirectory() as cache:
                     env = {"TF_XLA_FLAGS": f"--tf_xla_persistent_cache_directory={cache}"}
-                    run("tflasso", dataset, fraction, 0, env)
-                    row["cached"] = run("tflasso", dataset, fraction, args.warm, env)
+                    run("tflasso", dataset, case, 0, env)
+                    row["cached"] = run("tflasso", dataset, case, args.warm, env)
             rows.append(row)
             t = row["tflasso"]
             print(f"{row['case']:14} tflasso first {t['first']:.3f} s warm {t['warm']:.4f} s"
@@ -108,9 +130,10 @@ def main(argv=None):
         f"- tflasso commit: {meta['commit']}",
         "",
         "Each cell is one fresh process per library and case: TensorFlow imported "
-        "(untimed), data built (untimed), then the first `Lasso` fit, then the median "
-        f"of {args.warm} more. Goal (issue 11): tflasso's first fit within 1 s of its "
-        "warm fit.",
+        "(untimed), data built (untimed), then the first call, then the median "
+        f"of {args.warm} more: `Lasso` at 0.1 and 0.01 alpha_max, `lasso_path` (100 "
+        "alphas; dense data centred) and `LassoCV(cv=5)`. Goal (issue 11): tflasso's "
+        "first fit within 1 s of its warm fit.",
         "",
         "| case | tflasso first | tflasso warm | first - warm | within 1 s | "
         "scikit-learn first | scikit-learn warm |"
@@ -133,7 +156,7 @@ def main(argv=None):
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        library, dataset, fraction, warm = sys.argv[2:6]
-        child(library, dataset, float(fraction), int(warm))
+        library, dataset, case, warm = sys.argv[2:6]
+        child(library, dataset, case, int(warm))
     else:
         main()
