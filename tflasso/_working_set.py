@@ -312,8 +312,13 @@ class _Columns:
         alpha_max makes 10 rounds on sets of 16 to 64 features, four of them
         on the same 50; 100 / 85 ms, now 66 / 53 ms (two rounds of fresh
         processes, medians of 5; the sparse and tf-idf sets' single fits and
-        tf-idf's path within the spread).
+        tf-idf's path within the spread). Sparse sets too large for the Gram
+        form (asked for their products by an unpenalised feature's
+        projection) are not cached: the cache's room would hold half as many
+        features again, squared.
         """
+        if self.design.sparse and not self.gram_is_cheaper(idx):
+            return self.design.sparse_products(idx, self.y)
         self.cache(idx)
         at = self.position[idx]
         return _polish.principal_block(self.gram, at), self.xty[at]
