@@ -242,7 +242,7 @@ def test_restricted_sizes_compile_once_graph_mode_has_paid_for_it(monkeypatch):
         w, gap, _ = _programs.solve_gram(
             (X.T @ X / n)[None], (X.T @ y / n)[None, :, None, None], np.array([[yy]]),
             np.array([float(n)]), penalty(alpha, 1.0, np.ones(p), False), None,
-            np.array([[tol]]), 10_000, few_sizes=True)
+            np.array([[tol]]), 10_000, few_sizes=_programs._FEW_SIZES)
         fits.append(w[0, :, 0, 0])
     assert len(fits) >= 2  # the first ran in graph mode
     assert kinds[-1] == "one"  # XLA's program for one problem

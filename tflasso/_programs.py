@@ -648,7 +648,7 @@ def unit_scale(diagonal):
     return np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
 
 
-def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_sizes=False,
+def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_sizes=None,
                xla=True, overwrite=False, exact=None):
     """The Gram form, numpy in and out: ``(W, gap, n_iter)``.
 
@@ -663,13 +663,14 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     data and tolerance, so zero is their solution and they never iterate;
     padded tasks have zero targets; padded unpenalised entries project nothing.
 
-    ``few_sizes`` is for problems whose size changes from fit to fit (the
-    restricted problems of working sets and of chunked paths): each new
-    size's XLA compilation (about half a second) costs a first fit more than
-    its solves. They run in graph mode, unpadded, until the problems of their
-    size (one of ``_FEW_SIZES``, or of the sizes ``few_sizes`` gives) have
-    spent a compilation's time more there (see _COMPILE_SECONDS), then padded
-    to it and compiled; beyond the largest, never compiled.
+    ``few_sizes`` (increasing padded sizes, as ``_FEW_SIZES``) is for
+    problems whose size changes from fit to fit (the restricted problems of
+    working sets and of chunked paths): each new size's XLA compilation
+    (about half a second) costs a first fit more than its solves. They run in
+    graph mode, unpadded, until the problems of their size (the first of
+    ``few_sizes`` that holds them) have spent a compilation's time more there
+    (see _COMPILE_SECONDS), then padded to it and compiled; beyond the
+    largest, never compiled.
     ``xla=False`` never compiles by XLA: for fits whose time is elsewhere (a
     streamed fit's pass over the data), where XLA's compiler would add its
     ~130 MB of resident memory (measured: a first 100-feature Gram fit adds
@@ -694,11 +695,10 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     exact = asks_exact(tol, yy) if exact is None else np.broadcast_to(exact, (n_sets, c))
     scale = unit_scale(np.diagonal(gram, axis1=1, axis2=2))
     unpadded_penalty, unpadded_free = penalty, free
-    uncompiled = None  # a size of _FEW_SIZES run in graph mode until it pays
-    if few_sizes is not False:  # True (_FEW_SIZES) or the sizes
-        ladder = _FEW_SIZES if few_sizes is True else few_sizes
-        size = next((s for s in ladder if p <= s), p)
-        compilable = xla and p <= ladder[-1]
+    uncompiled = None  # a size of few_sizes run in graph mode until it pays
+    if few_sizes is not None:
+        size = next((s for s in few_sizes if p <= s), p)
+        compilable = xla and p <= few_sizes[-1]
         jit = compilable and _graph_seconds.get(size, 0.0) >= _COMPILE_SECONDS
         if compilable and not jit:
             uncompiled = size

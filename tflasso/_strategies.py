@@ -257,7 +257,7 @@ def gram_path(gram, xty, yy, n, alphas, l1_ratio, factor, positive, tol, max_ite
             make_penalty(alphas[chunk], l1_ratio, factor[keep], positive, len(chunk)),
             sub_free, np.repeat(tol, len(chunk), axis=1), max_iter, start, xla=xla,
             overwrite=overwrite and whole and chunk[-1] == a - 1,  # gram's last use
-            few_sizes=False if whole else _programs._CHUNK_SIZES,  # sizes change
+            few_sizes=None if whole else _programs._CHUNK_SIZES,  # sizes change
         )
 
     if p <= _CHUNK_FEATURES:

@@ -752,8 +752,8 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0, ex
     if by_gram:
         w, _, n_iter = _programs.solve_gram(
             gram[None] / n, xty[None, :, None] / n, yy, np.array([float(n)]), sub,
-            free, np.array([[tol]]), max_iter, w0[None, :, None], few_sizes=True,
-            exact=exact,
+            free, np.array([[tol]]), max_iter, w0[None, :, None],
+            few_sizes=_programs._FEW_SIZES, exact=exact,
         )
         return w[0, :, 0], int(n_iter[0, 0])
     design = columns.design
