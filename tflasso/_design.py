@@ -26,14 +26,14 @@ def normalise_weights(sample_weight, n_samples):
     return sample_weight * (n_samples / sample_weight.sum())
 
 
-def _subtract_rank_two(gram, u, v):
-    """``gram -= u v^T + v u^T`` in place, by blocks of rows: no p x p
-    temporary."""
-    step = max(1, _BLOCK_BYTES // (8 * len(u)))
+def _subtract_rank_two(gram, u, v, cols):
+    """``gram -= u v[cols]^T + v u[cols]^T`` in place, by blocks of rows: no
+    temporary of gram's size."""
+    step = max(1, _BLOCK_BYTES // (8 * gram.shape[1]))
     for start in range(0, len(u), step):
         rows = slice(start, start + step)
-        gram[rows] -= np.outer(u[rows], v)
-        gram[rows] -= np.outer(v[rows], u)
+        gram[rows] -= np.outer(u[rows], v[cols])
+        gram[rows] -= np.outer(v[rows], u[cols])
 
 
 def offsets(X, y, sw, fit_intercept):
@@ -187,6 +187,7 @@ class Design:
         if self.root is not None:
             X = sparse.diags(self.root) @ X
         right = X if cols is None else X[:, cols]
+        cols = slice(None) if cols is None else cols
         gram = (X.T @ right).toarray().astype(np.float64, copy=False)
         xty = np.asarray(right.T @ y, dtype=np.float64)
         offset = self.x_offset if idx is None else self.x_offset[idx]
@@ -194,12 +195,8 @@ class Design:
             root = np.ones(self.shape[0]) if self.root is None else self.root
             col_sums = np.asarray(X.T @ root, dtype=np.float64)
             # G - s o^T - o s^T + (r^T r) o o^T = G - u o^T - o u^T
-            u = col_sums - 0.5 * (root @ root) * offset
-            if cols is None:
-                _subtract_rank_two(gram, u, offset)
-            else:
-                gram -= np.outer(u, offset[cols]) + np.outer(offset, u[cols])
-            xty -= np.outer(offset if cols is None else offset[cols], root @ y)
+            _subtract_rank_two(gram, col_sums - 0.5 * (root @ root) * offset, offset, cols)
+            xty -= np.outer(offset[cols], root @ y)
         return gram, xty
 
     def tensor(self, idx=None, dtype=None):
