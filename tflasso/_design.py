@@ -77,7 +77,9 @@ def column_norms(X, x_offset, sw):
         sums = offset * sw.sum()
     else:  # a float32 mean is rounded; sum the columns
         sums = np.asarray(X.T @ sw.astype(X.dtype), dtype=np.float64).ravel()
-    if sparse.issparse(X):
+    if sparse.issparse(X) and X.format == "csc":
+        squares = _csc_column_squares(X, sw)
+    elif sparse.issparse(X):
         squares = np.asarray(X.multiply(X).T @ sw, dtype=np.float64).ravel()
     else:
         squares = (
@@ -87,6 +89,41 @@ def column_norms(X, x_offset, sw):
         )
     return np.maximum(squares - 2 * offset * sums + offset**2 * sw.sum(), 0)
 
+
+# Stored entries per block when a pass over sparse X copies them (squares,
+# gathers): its temporaries stay a few MB whatever the size of X.
+_ENTRY_BLOCK = 2**18
+
+
+def _column_blocks(indptr, cols):
+    """Consecutive slices of ``cols`` (columns of a CSC ``indptr``) holding
+    about ``_ENTRY_BLOCK`` stored entries each (a column is never split)."""
+    ends = np.cumsum(indptr[cols + 1] - indptr[cols])
+    start = 0
+    while start < len(cols):
+        done = ends[start - 1] if start else 0
+        stop = max(int(np.searchsorted(ends, done + _ENTRY_BLOCK, side="right")), start + 1)
+        yield slice(start, stop)
+        start = stop
+
+
+def _csc_column_squares(X, sw):
+    """``sum_i sw_i X_ij^2`` of each column of CSC ``X``, a block of columns at
+    a time: ``X.multiply(X)`` made two copies of X (its stored entries 2x, at
+    the start of every sparse fit)."""
+    squares = np.zeros(X.shape[1])
+    weighted = not np.all(sw == 1)
+    for block in _column_blocks(X.indptr, np.arange(X.shape[1])):
+        lo, hi = X.indptr[block.start], X.indptr[block.stop]
+        entries = X.data[lo:hi].astype(np.float64)
+        entries *= entries
+        if weighted:
+            entries *= sw[X.indices[lo:hi]]
+        starts = X.indptr[block.start : block.stop] - lo
+        filled = np.diff(X.indptr[block.start : block.stop + 1]) > 0
+        if filled.any():  # reduceat sums from each start to the next; empty columns have none
+            squares[block][filled] = np.add.reduceat(entries, starts[filled])
+    return squares
 
 
 
@@ -204,32 +241,49 @@ class Design:
         tensor, or :class:`tflasso._programs.SparseX` (whose values, with
         ``dtype``, are in that type)."""
         every = idx is None or len(idx) == self.shape[1]  # (idx sorted, unique)
-        X = self.X if every else self.X[:, idx]
-        if not sparse.issparse(X):
-            return tf.convert_to_tensor(X)
+        if not self.sparse:
+            return tf.convert_to_tensor(self.X if every else self.X[:, idx])
+        X = self.X
+        if not X.has_canonical_format:  # repeated entries: summed, on a copy
+            X = X.copy()
+            X.sum_duplicates()
+        cols = np.arange(X.shape[1]) if every else np.asarray(idx)
+        nnz = int(np.sum(X.indptr[cols + 1] - X.indptr[cols]))
         # The entries in column order, straight from CSC: TensorFlow's sparse
         # products take them in any order, and were 15% faster in this one
         # than by rows (tf-idf-like 40,000 x 40,000, a product with X and one
         # with X^T: 8.0 against 9.3 ms); no conversion to CSR (56 ms there).
-        X = X.tocsc()
-        if not X.has_canonical_format:  # no repeated entries
-            X = X.copy()
-            X.sum_duplicates()
         # Written into 64-byte aligned buffers that TensorFlow then shares:
         # converting numpy's own arrays copied each twice, and a working set
-        # spanning most of X paid that on every restricted solve. The halves
-        # split at a multiple of 16 entries, so that each is aligned too.
-        indices = _programs.aligned_empty((X.nnz, 2), np.int32)
-        indices[:, 0] = X.indices
-        indices[:, 1] = np.repeat(np.arange(X.shape[1], dtype=np.int32), np.diff(X.indptr))
-        values = _programs.aligned_empty(X.nnz, dtype or X.dtype)
-        values[:] = X.data
-        half = X.nnz // 32 * 16
+        # spanning most of X paid that on every restricted solve. Gathered a
+        # block of columns at a time: the CSC copy X[:, idx] made first, and
+        # the column numbers' temporary, were 1.4x the entries gathered (a
+        # sparse lasso_path's peak memory). The halves split at a multiple of
+        # 16 entries, so that each is aligned too.
+        indices = _programs.aligned_empty((nnz, 2), np.int32)
+        values = _programs.aligned_empty(nnz, dtype or X.dtype)
+        out = 0
+        for block in _column_blocks(X.indptr, cols):
+            starts = X.indptr[cols[block]]
+            counts = X.indptr[cols[block] + 1] - starts
+            m = int(counts.sum())
+            if cols[block.stop - 1] - cols[block.start] == block.stop - block.start - 1:
+                gather = slice(starts[0], starts[0] + m)  # contiguous columns
+            else:  # entry k of the block sits at starts[j] + (k - first[j]) in X
+                gather = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+                gather += np.arange(m)
+            rows = slice(out, out + m)
+            indices[rows, 0] = X.indices[gather]
+            indices[rows, 1] = np.repeat(np.arange(block.start, block.stop, dtype=np.int32),
+                                         counts)
+            values[rows] = X.data[gather]
+            out += m
+        half = nnz // 32 * 16
         parts = (slice(None, half), slice(half, None))
         return _programs.SparseX(
             tuple(_programs.tensor_of(indices[part]) for part in parts),
             tuple(_programs.tensor_of(values[part]) for part in parts),
-            tf.constant(X.shape, tf.int64),
+            tf.constant((X.shape[0], len(cols)), tf.int64),
         )
 
 

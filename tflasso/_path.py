@@ -285,7 +285,7 @@ def enet_path(
     )
     warn_unconverged(gaps, problem.tolerance(tol), max_iter)
     check_finite_result(w, gaps)
-    coefs = w.astype(problem.design.dtype)  # (p, A, T)
+    coefs = w.astype(problem.design.dtype, copy=False)  # (p, A, T); float64: no copy
     coefs = np.moveaxis(coefs, 2, 0) if tasks else coefs[:, :, 0]
     if return_n_iter:
         return alphas, coefs, gaps, n_iter

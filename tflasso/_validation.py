@@ -81,7 +81,9 @@ def check_sample_weight(sample_weight, X, dtype):
 
 def check_finite_result(*arrays):
     """Raise if a fit produced NaN or inf, rather than return it."""
-    if not all(np.isfinite(a).all() for a in arrays):
+    # A finite sum has finite terms (NaN and inf propagate); only a sum that
+    # overflows asks for the elementwise look, and its temporary of bools.
+    if not all(np.isfinite(np.sum(a)) or np.isfinite(a).all() for a in arrays):
         raise ValueError(
             "The solver produced non-finite coefficients. The input data "
             "may contain values too large to square; rescale them (for "

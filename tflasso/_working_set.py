@@ -17,7 +17,7 @@ computed by the same certificate as every other form.
 import numpy as np
 from scipy.sparse.linalg import ArpackError, LinearOperator, eigsh
 
-from . import _homotopy, _loop, _polish, _programs
+from . import _design, _homotopy, _loop, _polish, _programs
 from ._penalty import Penalty
 
 # Smallest working set.
@@ -171,6 +171,20 @@ _SHARED_AFTER = 40
 _METRIC_SPIKE = 1.0
 
 
+def _magnitudes(values):
+    """The smallest nonzero and the largest magnitude in ``values`` (inf and 0
+    where none is nonzero), a block at a time: copying the nonzero entries and
+    their magnitudes whole took 1.3x a sparse X's stored entries."""
+    flat = values.reshape(-1)
+    smallest, largest = np.inf, 0.0
+    for start in range(0, flat.size, _design._ENTRY_BLOCK):
+        size = np.abs(flat[start : start + _design._ENTRY_BLOCK])
+        size = size[size != 0]
+        if size.size:
+            smallest, largest = min(smallest, size.min()), max(largest, size.max())
+    return smallest, largest
+
+
 class _Columns:
     """The working sets' centred, weighted columns, kept across rounds.
 
@@ -256,8 +270,8 @@ class _Columns:
             root = self.design.root
             arrays = [X.data, self.y] + ([] if root is None else [root])
             for values in arrays if self._single else ():
-                size = np.abs(values[values != 0])
-                self._single &= bool(size.size == 0 or low <= size.min() and size.max() <= high)
+                smallest, largest = _magnitudes(values)
+                self._single &= bool(smallest > largest or low <= smallest and largest <= high)
         return self._single
 
     def mean_direction(self):
