@@ -16,6 +16,7 @@ shape of X and the number of fits that share its statistics:
 import itertools
 
 import numpy as np
+from scipy import sparse
 
 from . import _homotopy
 from . import _polish
@@ -353,6 +354,8 @@ def fold_moments(X, Y, sw, folds, fit_intercept, lazy=False):
     past the full data's, the folds then take one p x p array, not three.
     """
     n, p = X.shape
+    if sparse.issparse(X):  # rows are what the folds take: converted once, not per fold
+        X = X.tocsr()
     x_shift, y_shift = (
         np.asarray(v, np.float64)
         for v in offsets(X, Y, normalise_weights(sw, n), fit_intercept)
