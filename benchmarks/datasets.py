@@ -16,7 +16,7 @@ from sklearn.preprocessing import StandardScaler
 # Seeds, one per generated dataset.
 SEEDS = {"dense": 0, "tall": 1, "wide": 2, "sparse": 3, "spectra": 4, "fingerprints": 5,
          "tfidf": 6, "wide100": 7, "wide300": 8, "wide50": 9, "spectra200": 10,
-         "spectra1k": 11, "fingerprints200": 12, "onehot": 13}
+         "spectra1k": 11, "fingerprints200": 12, "onehot": 13, "rare": 14}
 
 # Rows per block when generating or reducing large dense arrays.
 _BLOCK_ROWS = 8192
@@ -87,11 +87,11 @@ def _fingerprints(n, p, density, seed):
     return X, _planted_target(rng, X, 20)
 
 
-def _tfidf(n, p, density, seed):
+def _tfidf(n, p, density, seed, n_nonzero=100):
     """Sparse non-negative entries in [0, 1), as tf-idf or scaled counts."""
     rng = np.random.default_rng(seed)
     X = sparse.random_array((n, p), density=density, format="csr", rng=rng)
-    return X, _planted_target(rng, X, 100)
+    return X, _planted_target(rng, X, n_nonzero)
 
 
 def _onehot(n, n_columns, seed):
@@ -135,6 +135,10 @@ GENERATORS = {
     "fingerprints200": functools.partial(_fingerprints, 200, 1_000, 0.1,
                                          SEEDS["fingerprints200"]),
     "onehot": functools.partial(_onehot, 10_000, 20, SEEDS["onehot"]),
+    # Rare terms: tf-idf-like but small and very sparse (2 stored entries a
+    # row, 5 a column), where a Gram or working-set iteration costs far more
+    # than the data's own entries.
+    "rare": functools.partial(_tfidf, 5_000, 2_000, 1e-3, SEEDS["rare"], n_nonzero=20),
 }
 
 DESCRIPTIONS = {
@@ -154,10 +158,12 @@ DESCRIPTIONS = {
     "fingerprints200": "fingerprints 200 x 1,000, binary, density 0.1",
     "onehot": "one-hot CSR 10,000 rows, 20 categorical columns of 5 to 400 levels "
               "at Zipf-like frequencies, 50 true nonzeros",
+    "rare": "rare terms, CSR 5,000 x 2,000, density 1e-3 (10,000 stored entries), values "
+            "in [0, 1), 20 true nonzeros",
 }
 
 FAMILY = ("wide100", "wide300", "wide50", "spectra200", "spectra1k", "fingerprints200",
-          "onehot")
+          "onehot", "rare")
 """The sets of bench_family.py only (with tfidf)."""
 
 _CACHE = {}
