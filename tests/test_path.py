@@ -142,35 +142,3 @@ def test_chunked_gram_path_runs_restricted_chunks_uncompiled_at_first(monkeypatc
         assert duality_gap(X, y, coefs[:, k], a, fit_intercept=False) <= 1e-9 * (y @ y) / 800
     theirs = sklearn_lasso_path(X, y, alphas=alphas, tol=1e-12, max_iter=100_000)[1]
     np.testing.assert_allclose(coefs, theirs, atol=1e-5 * np.abs(theirs).max())
-
-
-def test_very_sparse_gram_path_multiplies_the_stored_entries(monkeypatch):
-    """X so sparse that its Gram matrix is mostly zero (rare terms: 2
-    stored entries a row): the path's calls on every feature, past XLA's
-    sizes, multiply the Gram matrix by its stored entries (a dense product
-    costs p^2 whatever they are), and the path is the exact one: gaps
-    recomputed in numpy within tol, scikit-learn's coefficients."""
-    from tflasso import _programs
-
-    keys = []
-    concrete = _programs._concrete
-
-    def program(key):
-        keys.append(key)
-        return concrete(key)
-
-    monkeypatch.setattr(_programs, "_concrete", program)
-    rng = np.random.default_rng(5)
-    n, p = 3000, 1100
-    assert p >= _programs._SPARSE_GRAM_FEATURES
-    X = sparse.random(n, p, density=2e-3, format="csc", random_state=rng)
-    y = np.asarray(X[:, :10] @ rng.uniform(1, 2, 10)).ravel() + 0.1 * rng.standard_normal(n)
-    gram = (X.T @ X).toarray()
-    assert np.count_nonzero(gram) <= _programs._SPARSE_GRAM_SHARE * p**2
-    alphas, coefs, gaps = lasso_path(X, y, alphas=30, eps=1e-2, tol=1e-8, max_iter=100_000)
-    assert any(key[0] == "gram" and key[2] == "sparse" for key in keys)
-    dense = X.toarray()
-    for k, a in enumerate(alphas):
-        assert duality_gap(dense, y, coefs[:, k], a, fit_intercept=False) <= 1e-8 * (y @ y) / n
-    theirs = sklearn_lasso_path(dense, y, alphas=alphas, tol=1e-12, max_iter=100_000)[1]
-    np.testing.assert_allclose(coefs, theirs, atol=1e-5 * np.abs(theirs).max())

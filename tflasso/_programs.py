@@ -89,11 +89,6 @@ _CHUNK_SIZES = (32, 64, 128, 256, 520, 776)
 # more. The estimate counts iterations, not the clock, so that the same
 # fits in a process take the same programs.
 _COMPILE_SECONDS = 0.5
-# A Gram matrix (of one data set, solved in graph mode, on at least
-# _SPARSE_GRAM_FEATURES features) with at most this share of nonzero entries
-# is multiplied by them (see _sparse_gram_program).
-_SPARSE_GRAM_SHARE = 1 / 64
-_SPARSE_GRAM_FEATURES = 1024
 _GRAPH_CALL = 20
 _GRAPH_ITERATION = (70e-6, 1e-10)
 _graph_seconds = {}  # padded size -> estimated seconds its problems ran in graph mode
@@ -215,17 +210,7 @@ def _gram_products(gram, v_shape, one):
     return lambda v: tf.reshape(tf.matmul(matrix, tf.reshape(v, [v_shape[1], -1])), v_shape)
 
 
-def _sparse_gram_products(gram, v_shape):
-    """``v -> gram v`` for a :class:`SparseX` Gram matrix of one data set (B = 1)."""
-    p = v_shape[1]
-    return lambda v: tf.reshape(_sparse_matmul(gram, tf.reshape(v, [p, -1])), v_shape)
-
-
-def _sparse_cast(gram, dtype):
-    return gram._replace(values=tuple(tf.cast(v, dtype) for v in gram.values))
-
-
-def _gram_program(data, free, penalty, controls, w0, one=False, sparse_gram=False):
+def _gram_program(data, free, penalty, controls, w0, one=False):
     """FISTA on the Gram form, iterating in ``w0``'s dtype, gap in float64.
 
     ``one``: for a single data set (B = 1) compiled by XLA, the products are
@@ -238,31 +223,17 @@ def _gram_program(data, free, penalty, controls, w0, one=False, sparse_gram=Fals
     A program of its own rather than a branch on B: a first fit traces and
     compiles one of the two (both in one program added 0.4 s to a first
     diabetes fit).
-
-    ``sparse_gram``: ``data.gram`` is the stored entries of one data set's
-    Gram matrix (a :class:`SparseX`), for matrices mostly zero (see
-    _SPARSE_GRAM_SHARE), in graph mode.
     """
     dtype = w0.dtype
-    if sparse_gram:
-        return _sparse_gram_program(data, free, penalty, controls, w0)
     gram = tf.cast(data.gram, dtype)
-    v_shape = tf.shape(w0)  # computed once, outside the loop
-    product = _gram_products(gram, v_shape, one)
-    product64 = product if dtype == tf.float64 else _gram_products(data.gram, v_shape, one)
-    shape = tf.shape(gram)
-    constant = lipschitz(lambda v: tf.matmul(gram, v), shape[0], shape[1], dtype)
-    return _gram_fista(data, free, penalty, controls, w0, product, product64, constant)
-
-
-def _gram_fista(data, free, penalty, controls, w0, product, product64, constant):
-    """FISTA on the Gram form given its products (``product`` in ``w0``'s
-    dtype, ``product64`` in float64) and the Lipschitz constant (B,)."""
-    dtype = w0.dtype
     xty = tf.cast(data.xty, dtype)
     scale = data.scale[:, :, None, None]
     scale_it = tf.cast(data.scale, dtype)
     penalty_it, penalty64 = _cast(penalty, dtype), _cast(penalty, tf.float64)
+
+    v_shape = tf.shape(w0)  # computed once, outside the loop
+    product = _gram_products(gram, v_shape, one)
+    product64 = product if dtype == tf.float64 else _gram_products(data.gram, v_shape, one)
 
     @tf.custom_gradient
     def quadratic(v):
@@ -284,24 +255,14 @@ def _gram_fista(data, free, penalty, controls, w0, product, product64, constant)
             penalty64, free, v / scale, rr, data.yy - vq, corr, data.n[:, None]
         )[0]
 
+    shape = tf.shape(gram)
+    constant = lipschitz(lambda v: tf.matmul(gram, v), shape[0], shape[1], dtype)
     v, gap, n_iter = fista(
         smooth, lambda step: prox(penalty_it, step, scale_it), gap_at,
         w0 * tf.cast(scale, dtype), constant, controls.tol, controls.max_iter,
         controls.gap_every,
     )
     return v / tf.cast(scale, dtype), gap, n_iter
-
-
-def _sparse_gram_program(data, free, penalty, controls, w0):
-    """:func:`_gram_program` of one data set whose Gram matrix is given by its
-    stored entries: an iteration costs them, not p^2."""
-    dtype = w0.dtype
-    v_shape = tf.shape(w0)
-    product = _sparse_gram_products(_sparse_cast(data.gram, dtype), v_shape)
-    product64 = _sparse_gram_products(data.gram, v_shape)
-    gram = _sparse_cast(data.gram, dtype)
-    constant = lipschitz(lambda v: _sparse_matmul(gram, v[0])[None], 1, v_shape[1], dtype)
-    return _gram_fista(data, free, penalty, controls, w0, product, product64, constant)
 
 
 def _operator_program(matmul, metric=False):
@@ -473,14 +434,6 @@ def _gram_function(dtype, jit_compile, one=False):
                      jit_compile=jit_compile)
 
 
-def _sparse_gram_function(dtype):
-    f64 = tf.float64
-    gram = SparseX((_spec(2, tf.int32),) * 2, (_spec(1, f64),) * 2, _spec(1, tf.int64))
-    data = GramData(gram, _spec(4, f64), _spec(2, f64), _spec(1, f64), _spec(2, f64))
-    signature = [data, _free_spec(f64), _penalty_spec(f64), _controls_spec(), _spec(4, dtype)]
-    return _compiled(functools.partial(_gram_program, sparse_gram=True), signature)
-
-
 def _operator_function(dtype, kind, metric=False):
     X = (SparseX((_spec(2, tf.int32),) * 2, (_spec(1, dtype),) * 2, _spec(1, tf.int64))
          if kind == "sparse" else _spec(2, dtype))
@@ -503,9 +456,6 @@ PROGRAMS = {
        for dtype in (tf.float32, tf.float64) for jit in (False, True)},
     # One data set compiled by XLA (see _gram_program's ``one``).
     **{("gram", dtype, "one"): _gram_function(dtype, True, one=True)
-       for dtype in (tf.float32, tf.float64)},
-    # One data set's Gram matrix by its stored entries (see _SPARSE_GRAM_SHARE).
-    **{("gram", dtype, "sparse"): _sparse_gram_function(dtype)
        for dtype in (tf.float32, tf.float64)},
     **{(kind, dtype): _operator_function(dtype, kind)
        for kind in ("dense", "sparse") for dtype in (tf.float32, tf.float64)},
@@ -775,13 +725,8 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
         rows = slice(start, min(start + step, p))
         np.divide(gram[b, rows], np.outer(scale[b, rows], scale[b]),
                   out=scaled[b, rows, :p])
-    # A Gram matrix mostly zero (very sparse X: its columns rarely share a
-    # row) is multiplied by its stored entries, where graph mode would
-    # multiply all p^2 (XLA's programs are dense, padded and compiled).
-    sparse_gram = (not jit and n_sets == 1 and p >= _SPARSE_GRAM_FEATURES
-                   and np.count_nonzero(scaled[0]) <= _SPARSE_GRAM_SHARE * p * p)
     data = GramData(
-        _stored_entries(scaled[0]) if sparse_gram else scaled,
+        scaled,
         _pad(xty / scale[:, :, None, None], (n_sets, pp, cc, tt)),
         _pad(yy, (n_sets, cc)),
         np.asarray(n, np.float64),
@@ -803,7 +748,7 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     if n_sets * c > _FLOAT32_PROBLEMS:
         stages.insert(0, (tf.float32, np.maximum(tol, _FLOAT32_TOL * data.yy)))
     n_iter = np.zeros((n_sets, cc), np.int32)
-    key = "sparse" if sparse_gram else "one" if jit and n_sets == 1 else jit
+    key = "one" if jit and n_sets == 1 else jit
     args = _tensors((data, free, penalty))
 
     @functools.cache  # made when first needed: a fast fit runs as without it
@@ -857,17 +802,6 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
         w, gap = np.array(w, np.float64), np.array(gap)
         polisher()(w, gap, n_iter, finish)
     return w[:, :p, :c, :t].astype(np.float64), gap[:, :c], n_iter[:, :c]
-
-
-def _stored_entries(matrix):
-    """The nonzero entries of a square float64 ``matrix`` as a :class:`SparseX`
-    (in two halves, as the operator programs take sparse X)."""
-    rows, cols = np.nonzero(matrix)
-    indices = np.column_stack([rows, cols]).astype(np.int32)
-    values = matrix[rows, cols]
-    half = len(values) // 2
-    return SparseX((indices[:half], indices[half:]), (values[:half], values[half:]),
-                   np.array(matrix.shape, np.int64))
 
 
 def _book_graph_time(size, iterations, problems=1):
