@@ -97,3 +97,23 @@ def test_sparse_tensor_and_norms_take_no_copy_of_x():
         assert peak - base <= block + 20 * 20_000, (peak - base, X.nnz)
     finally:
         tracemalloc.stop()
+
+
+@pytest.mark.parametrize("rows", ["all", "permuted", "repeated"])
+def test_sparse_moments_equal_dense_ones(rows):
+    """Moments of sparse X's rows (sparse products moved to the shift) are
+    those of the same rows dense, whatever order the rows come in."""
+    from tflasso._design import Moments
+
+    rng = np.random.default_rng(7)
+    X = _sparse_x(80, 12, 0.3, seed=8)
+    Y = rng.standard_normal((80, 2))
+    sw = rng.uniform(0.5, 2, 80)
+    index = {"all": np.arange(80), "permuted": rng.permutation(80),
+             "repeated": rng.integers(0, 80, 50)}[rows]
+    shift = (rng.standard_normal(12), rng.standard_normal(2))
+    got = Moments.of_rows(X, Y, sw, index, *shift)
+    expected = Moments.of_rows(X.toarray(), Y, sw, index, *shift)
+    for name in Moments._fields:
+        np.testing.assert_allclose(getattr(got, name), getattr(expected, name),
+                                   rtol=1e-12, atol=1e-12)

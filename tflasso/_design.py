@@ -480,26 +480,32 @@ class Moments:
         ``LassoCV(cv=5)`` spent most of its time there."""
         p = X.shape[1]
         rows = np.asarray(rows)
-        X = X.tocsr()[rows] if len(rows) != X.shape[0] else X.tocsr()
+        X = X.tocsr()
+        if not np.array_equal(rows, np.arange(X.shape[0])):
+            X = X[rows]
         Y = np.asarray(Y[rows], np.float64)
         weights = np.ones(len(rows)) if sw is None else np.asarray(sw, np.float64)[rows]
         a = np.asarray(x_shift, np.float64)
+        s, sums = 0.0, np.zeros(p)
         for index in _row_blocks(np.arange(len(rows)), p):
             root = np.sqrt(weights[index])
             block = sparse.diags(root) @ X[index]  # sqrt(w) x, sparse
             yw = (Y[index] - y_shift) * root[:, None]
-            s = root @ root
-            sums = np.asarray(block.T @ root, np.float64).ravel()  # sum w x
+            s_block = root @ root
+            sums_block = np.asarray(block.T @ root, np.float64).ravel()  # sum w x
+            s, sums = s + s_block, sums + sums_block
             y = root @ yw
             products = (block.T @ block).tocoo()  # sum w x x^T: canonical, no repeats
             self.xx[products.row, products.col] += sign * products.data
-            # sum w (x - a)(x - a)^T = S - u a^T - a u^T, u = sum w x - s a / 2
-            _subtract_rank_two(self.xx, sign * (sums - 0.5 * s * a), a, slice(None))
             xy = np.asarray(block.T @ yw, np.float64) - np.outer(a, y)
-            values = (s, sums - s * a, y, None, xy, np.einsum("ik,ik->k", yw, yw))
+            values = (s_block, sums_block - s_block * a, y, None, xy,
+                      np.einsum("ik,ik->k", yw, yw))
             for name, value in zip(self._fields, values):
                 if value is not None:
                     setattr(self, name, _accumulate(getattr(self, name), sign * value))
+        # sum w (x - a)(x - a)^T = S - u a^T - a u^T, u = sum w x - s a / 2: once,
+        # for every block (a pass over the p x p array)
+        _subtract_rank_two(self.xx, sign * (sums - 0.5 * s * a), a, slice(None))
         return self
 
     def centred(self, fit_intercept, out=None):
