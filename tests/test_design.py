@@ -49,6 +49,8 @@ def test_column_norms_of_sparse_x_match_numpy(monkeypatch, duplicates):
         expected = (weights[:, None] * (dense - offset) ** 2).sum(axis=0)
         got = column_norms(X, offset, weights)
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(column_norms(X.tocsr(), offset, weights), expected,
+                                   rtol=1e-10, atol=1e-12)
         # no offset, the lasso_path case
         np.testing.assert_allclose(column_norms(X, np.zeros(120), weights),
                                    weights @ dense**2, rtol=1e-12, atol=1e-14)

@@ -77,10 +77,8 @@ def column_norms(X, x_offset, sw):
         sums = offset * sw.sum()
     else:  # a float32 mean is rounded; sum the columns
         sums = np.asarray(X.T @ sw.astype(X.dtype), dtype=np.float64).ravel()
-    if sparse.issparse(X) and X.format == "csc":
-        squares = _csc_column_squares(X, sw)
-    elif sparse.issparse(X):
-        squares = np.asarray(X.multiply(X).T @ sw, dtype=np.float64).ravel()
+    if sparse.issparse(X):
+        squares = _csc_column_squares(X.tocsc(), sw)  # (Design's X is CSC: no copy)
     else:
         squares = (
             np.einsum("ij,ij->j", X, X)  # three operands cost 3x
@@ -124,7 +122,6 @@ def _csc_column_squares(X, sw):
         if filled.any():  # reduceat sums from each start to the next; empty columns have none
             squares[block][filled] = np.add.reduceat(entries, starts[filled])
     return squares
-
 
 
 class Design:
