@@ -28,8 +28,14 @@ def _data(seed=4, n=300, p=600, scale=1.0):
 @pytest.fixture
 def precision(monkeypatch):
     """The ``single`` flag of every restricted solve, with float32 iterations
-    allowed on small X (they start at _SINGLE_ENTRIES stored entries)."""
+    allowed on small X (they start at _SINGLE_ENTRIES stored entries). As on
+    the large X they are for: restricted problems in the operator form (an
+    iteration's fixed cost, _SPARSE_ITERATION, is small beside their
+    entries' there), and no single fit's start by active-set steps (see
+    _START_ENTRIES); on X this small those solve most fits exactly."""
     monkeypatch.setattr(_working_set, "_SINGLE_ENTRIES", 0)
+    monkeypatch.setattr(_working_set, "_SPARSE_ITERATION", 0)
+    monkeypatch.setattr(_working_set, "_START_ENTRIES", 0)
     calls = []
     restricted = _working_set._restricted
 

@@ -158,8 +158,13 @@ def test_curvature_bounds_every_set_of_columns():
 def test_uncentred_sparse_path_agrees_with_sklearn(positive, monkeypatch):
     # tf-idf-like: non-negative sparse columns, no intercept (the mean is a
     # spike); the working sets take the shared curvature in the operator form
-    # from their second (a ski rental that pays at once).
+    # from their second (a ski rental that pays at once). As on the large X
+    # the operator form is for: no fixed cost an iteration (_SPARSE_ITERATION,
+    # small there beside the entries'), no active-set steps (on X this small
+    # they would solve most alphas exactly, with no restricted solve).
     monkeypatch.setattr(_working_set, "_SHARED_AFTER", 1)
+    monkeypatch.setattr(_working_set, "_SPARSE_ITERATION", 0)
+    monkeypatch.setattr(_working_set, "_factor", lambda columns, n: None)
     shared = []
     curvature = _Columns.curvature
     monkeypatch.setattr(_Columns, "curvature",

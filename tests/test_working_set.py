@@ -7,11 +7,14 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
+from scipy import sparse
 from sklearn.linear_model import Lasso as SklearnLasso
+from sklearn.linear_model import lasso_path as sklearn_lasso_path
 
-from tflasso import Lasso
+from tflasso import Lasso, _homotopy, lasso_path
 from tflasso._reference import alpha_max, duality_gap
 from tflasso._design import Design
+from tflasso import _working_set
 from tflasso._working_set import _Columns, _extrapolated
 
 from .conftest import make_problem
@@ -28,17 +31,29 @@ def weighted_problem():
     return X, x_offset, root, yc, root[:, None] * (X - x_offset)
 
 
+@pytest.mark.parametrize("held", [None, 2**20, 1500, 0])
 @pytest.mark.parametrize("sequence", [
     [[1, 5, 9], [1, 2, 5, 9, 30], [0, 1, 2, 5, 9, 11, 30, 39]],  # growing
     [list(range(0, 40, 2)), [3, 7], [3, 7, 8]],  # restarts from the new set
+    [[1, 5], list(range(30)), list(range(40))],  # outgrows 1,500 entries (60 x 25)
 ])
-def test_cached_gram_and_products_match_numpy(weighted_problem, sequence):
+def test_cached_gram_and_products_match_numpy(weighted_problem, sequence, held,
+                                               monkeypatch):
+    # held: dense X (None), or sparse X whose columns the cache holds densely
+    # while they fit in that many entries (_HELD_ENTRIES): always, until the
+    # room grows past 25 columns, never.
     X, x_offset, root, yc, design_matrix = weighted_problem
+    if held is not None:
+        X = sparse.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))  # about 60% zeros
+        design_matrix = root[:, None] * (X.toarray() - x_offset)
+        monkeypatch.setattr(_working_set, "_HELD_ENTRIES", held)
     design = Design(X, x_offset, root)
     columns = _Columns(design, yc[:, None])
     for features in sequence:
         idx = np.array(features)
         gram, xty = columns.products(idx)
+        if held is not None:
+            assert columns.held == (60 * len(columns.gram) <= held)
         block = design_matrix[:, idx]
         np.testing.assert_allclose(gram, block.T @ block, rtol=1e-12, atol=1e-10)
         np.testing.assert_allclose(xty[:, 0], block.T @ yc, rtol=1e-12, atol=1e-10)
@@ -46,7 +61,7 @@ def test_cached_gram_and_products_match_numpy(weighted_problem, sequence):
         w = np.linspace(-1, 1, idx.size)[:, None]
         np.testing.assert_allclose(columns.matvec(idx, w), block @ w, atol=1e-10)
     uncached = np.setdiff1d(np.arange(40), columns.cached)[:4]
-    w = np.arange(1.0, 5.0)
+    w = np.arange(1.0, 1.0 + uncached.size)
     np.testing.assert_allclose(design.matvec(uncached, w),
                                design_matrix[:, uncached] @ w, atol=1e-10)
     np.testing.assert_allclose(design.rmatvec(yc), design_matrix.T @ yc, atol=1e-10)
@@ -250,3 +265,44 @@ def test_restricted_sizes_compile_once_graph_mode_has_paid_for_it(monkeypatch):
     for coef in (fits[0], fits[-1]):
         assert duality_gap(X, y, coef, alpha, fit_intercept=False) <= tol
     np.testing.assert_allclose(fits[-1], fits[0], atol=1e-3 * np.abs(fits[0]).max())
+
+
+@pytest.mark.parametrize("kind", ["fit", "weighted fit", "path"])
+def test_sparse_x_takes_active_set_steps_and_agrees(kind, monkeypatch):
+    # Sparse X takes the active-set steps as dense X does (a single fit's
+    # start, the path's alphas), its columns held densely by the cache:
+    # spied on, and checked against the dense copy, scikit-learn, and the
+    # duality gap recomputed in numpy.
+    rng = np.random.default_rng(8)
+    n, p, tol = 120, 400, 1e-8
+    X = sparse.random_array((n, p), density=0.08, rng=rng, format="csr")
+    coef = np.zeros(p)
+    coef[:10] = rng.uniform(1, 3, 10)
+    y = X @ coef + 0.3 * rng.standard_normal(n)
+    sw = rng.uniform(0.3, 3, n) if kind == "weighted fit" else None
+    calls = []
+    predict = _homotopy.predict
+    monkeypatch.setattr(_homotopy, "predict", lambda *a: calls.append(1) or predict(*a))
+    if kind == "path":
+        alphas = np.geomspace(1, 0.01, 20) * alpha_max(X, y, fit_intercept=False)
+        _, coefs, _ = lasso_path(X, y, alphas=alphas, tol=tol)
+        _, reference, _ = sklearn_lasso_path(X.toarray(), y, alphas=alphas, tol=1e-12,
+                                             max_iter=100_000)
+        assert calls
+        for k, alpha in enumerate(alphas):
+            assert duality_gap(X, y, coefs[:, k], alpha, fit_intercept=False) <= (
+                1.01 * tol * (y @ y) / n)
+        np.testing.assert_allclose(coefs, reference, atol=1e-5)
+        return
+    alpha = 0.05 * alpha_max(X, y, sample_weight=sw)
+    model = Lasso(alpha=alpha, tol=tol).fit(X, y, sample_weight=sw)
+    assert calls
+    dense = Lasso(alpha=alpha, tol=tol).fit(X.toarray(), y, sample_weight=sw)
+    reference = SklearnLasso(alpha=alpha, tol=1e-12, max_iter=100_000).fit(
+        X.toarray(), y, sample_weight=sw)
+    np.testing.assert_allclose(model.coef_, dense.coef_, atol=1e-6)
+    np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-6)
+    assert model.intercept_ == pytest.approx(reference.intercept_, abs=1e-6)
+    w = np.ones(n) if sw is None else sw * n / sw.sum()
+    scale = tol * (w @ (y - w @ y / n) ** 2) / n
+    assert duality_gap(X, y, model.coef_, alpha, sample_weight=sw) <= 1.01 * scale

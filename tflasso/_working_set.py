@@ -71,8 +71,12 @@ _DEFERRED = 100
 _DEFERRED_FLOATS = 2**20
 # A single lasso fit from zero starts with the path down to its alpha, by
 # active-set steps at alphas this ratio apart (see _path_start), on X of at
-# most _START_ENTRIES entries: each alpha makes a pass over X, which on
-# larger X costs more than the rounds' compiled calls it saves (dense
+# most _START_ENTRIES entries (of sparse X, stored entries; sparse X used
+# to take no steps at all, and now does: medians of 7, alternating in one
+# process, rare terms 5,000 x 2,000 at 0.1 alpha_max 31 -> 9 ms, one-hot
+# 10,000 x 4,060 at 0.01 93 -> 52 ms, random sparse 200 x 1,000 at density
+# 0.1 42 -> 18 ms, before _HELD_ENTRIES): each alpha makes a pass over X,
+# which on larger X costs more than the rounds' compiled calls it saves (dense
 # 10,000 x 1,000 at 0.01 alpha_max: 164 -> 287 ms; fingerprints 1,000 x
 # 4,000 299 -> 468 ms; where fingerprints 200 x 1,000 went 41 -> 19 ms and
 # wide 100 x 5,000 53 -> 17 ms).
@@ -88,6 +92,23 @@ _START_ENTRIES = 2**20
 # 136 -> 37 ms; 200 x 20,000 41 -> 43 / 347 -> 75 ms; but 300 x 10,000
 # 22 -> 25 / 103 -> 109 ms and 1,000 x 2,000 141 -> 296 ms at 0.01).
 _START_ROWS = 200
+# The working sets' cache keeps sparse X's columns densely (as dense X's)
+# while they fit in this many entries, n times the cache's room: products
+# and matrix-vector products with a few dozen columns cost 0.2 to 1 ms in
+# scipy.sparse calls, and the active-set steps make them at every alpha.
+# Medians of 7, alternating in one process, with the steps on sparse X:
+# rare terms at 0.1 alpha_max 9.0 -> 7.7 ms, one-hot at 0.01 52 -> 38 ms,
+# random sparse 200 x 1,000 at density 0.1 17.8 -> 12.0 / 48 -> 39 ms.
+_HELD_ENTRIES = 2**20
+# The operator form's iteration on sparse columns, counted as this many
+# multiply-adds beyond its two passes over their stored entries: measured,
+# 0.33 ms an iteration on sets of 7,000 stored entries (random sparse 300 x
+# 2,000 at density 0.05), which counted as 14,000 made every active-set
+# step along a path look dearer than FISTA's iterations. With it (medians
+# of 3, alternating): that set's lasso_path 1.65 -> 0.14 s, LassoCV(cv=5)
+# 4.5 -> 0.46 s; 200 x 1,000 at density 0.1 path 0.46 -> 0.08 s; single
+# fits and the tf-idf-like sets within the spread.
+_SPARSE_ITERATION = 2**17
 # An alpha's active-set steps (see _step) take up to this many working sets,
 # each ranked by the last one's pass and larger (see _STEP_ROOM): from one
 # alpha of a single fit's start to the next, more features can enter than
@@ -188,9 +209,10 @@ def _magnitudes(values):
 class _Columns:
     """The working sets' centred, weighted columns, kept across rounds.
 
-    A feature's column is copied (dense X) and multiplied against the others
-    once, not once per round; the Gram products and ``X^T y`` of the cached
-    columns are kept with them (sparse X: the products only).
+    A feature's column is copied (dense X, and sparse X while they fit in
+    _HELD_ENTRIES) and multiplied against the others once, not once per
+    round; the Gram products and ``X^T y`` of the cached columns are kept
+    with them (larger sparse X: the products only).
     """
 
     def __init__(self, design, y):
@@ -199,7 +221,8 @@ class _Columns:
         n, p = design.shape
         self.cached = np.empty(0, dtype=np.intp)  # features, in cache order
         self.position = np.full(p, -1)  # feature -> cache position
-        self.buffer = np.empty((n, 0), order="F")  # cached columns
+        self.buffer = np.empty((n, 0), order="F")  # cached columns (see _holds)
+        self.held = not design.sparse  # whether buffer holds them
         # Their products, at the cached positions: a buffer with room to grow
         # (see cache), read by position only.
         self.gram = np.empty((0, 0))
@@ -222,7 +245,7 @@ class _Columns:
 
     def matvec(self, idx, w):
         """``design[:, idx] @ w``, from the cache when it holds ``idx``."""
-        if idx.size and not self.design.sparse and np.all(self.position[idx] >= 0):
+        if idx.size and self.held and np.all(self.position[idx] >= 0):
             v = np.zeros((self.cached.size, w.shape[1]))
             v[self.position[idx]] = w
             return self.buffer[:, : self.cached.size] @ v
@@ -307,14 +330,23 @@ class _Columns:
             return np.diff(X.indptr)[idx].sum() if idx is not None else X.nnz
         return X.shape[0] * (X.shape[1] if idx is None else len(idx))
 
+    def _holds(self, room):
+        """Whether the cache keeps its columns (``room`` of them) densely:
+        always for dense X; for sparse X while they fit in _HELD_ENTRIES
+        (see there)."""
+        return not self.design.sparse or self.design.shape[0] * room <= _HELD_ENTRIES
+
     def gram_is_cheaper(self, idx):
         """Whether a Gram iteration (|idx|^2) beats two passes over the columns."""
         return self.iteration_work(idx, True) <= self.iteration_work(idx, False)
 
     def iteration_work(self, idx, by_gram):
         """Multiply-adds of an iteration on the columns ``idx``: ``|idx|^2`` in
-        the Gram form, twice their stored entries on the columns."""
-        return len(idx) ** 2 if by_gram else 2 * self._stored(idx)
+        the Gram form, twice their stored entries on the columns (sparse:
+        and _SPARSE_ITERATION)."""
+        if by_gram:
+            return len(idx) ** 2
+        return 2 * self._stored(idx) + (_SPARSE_ITERATION if self.design.sparse else 0)
 
     def products(self, idx):
         """``(G, q)`` of the columns ``idx`` (unnormalised), cached.
@@ -338,7 +370,7 @@ class _Columns:
         return _polish.principal_block(self.gram, at), self.xty[at]
 
     def cache(self, idx):
-        """Hold the columns ``idx`` (dense X) and their products.
+        """Hold the columns ``idx`` (see :meth:`_holds`) and their products.
 
         The columns and their products are kept in buffers with room to
         grow (half as many features again, at most p), so that a feature
@@ -354,17 +386,20 @@ class _Columns:
             new = idx
         if new.size:
             old, size = self.cached.size, self.cached.size + new.size
-            dense = not self.design.sparse
             if size > len(self.gram):
                 room = min(self.design.shape[1], size + size // 2 + 16)
-                if dense:
-                    buffer = np.empty((self.design.shape[0], room), order="F")
+                # The room only grows: held columns may stop being held,
+                # never the other way round (but from an empty cache).
+                self.held = self._holds(room)
+                buffer = np.empty((self.design.shape[0], room if self.held else 0),
+                                  order="F")
+                if self.held:
                     buffer[:, :old] = self.buffer[:, :old]
-                    self.buffer = buffer
+                self.buffer = buffer
                 gram = np.zeros((room, room))  # read whole by rows (see _homotopy)
                 gram[:old, :old] = self.gram[:old, :old]
                 self.gram = gram
-            if dense:
+            if self.held:
                 block = self.design.block(new)
                 self.buffer[:, old:size] = block
                 cross, xty = self.buffer[:, :size].T @ block, block.T @ self.y
@@ -409,11 +444,11 @@ def _path_start(problem, y, penalty, max_iter, columns, w):
     them is certified: the fit's first pass certifies the last point, and
     the rounds go on from it otherwise (or from the last alpha the steps
     solved). Each alpha makes one pass over X and counts as one (``max_iter``
-    must leave a round after them). A lasso of one task on dense X with
-    every feature penalised only; else ``(w, 0)``."""
+    must leave a round after them). A lasso of one task with every feature
+    penalised only, on X of at most _START_ENTRIES (stored) entries or
+    _START_ROWS rows; else ``(w, 0)``."""
     factor = _factor(columns, problem.n)
-    large = (np.prod(problem.design.shape) > _START_ENTRIES
-             and problem.design.shape[0] > _START_ROWS)
+    large = columns._stored() > _START_ENTRIES and problem.design.shape[0] > _START_ROWS
     if not _steppable(factor, None, penalty) or large:
         return w, 0
     duals = _duals_at_zero(problem, y, penalty)
@@ -464,7 +499,7 @@ def fits(problem, penalties, free, tolerance, max_iter):
     """:func:`path`'s fits one at a time, ``(w (p, T), gap, n_iter)``: a
     caller that needs only their errors keeps none of the path's p x A.
 
-    Along a lasso path (one task, dense X, every feature penalised), an
+    Along a lasso path (one task, every feature penalised), an
     alpha whose active-set steps end at the working set's exact solution,
     with no feature outside it breaking the optimality conditions (one pass,
     numpy), is certified later, with the next alphas, by one call of the
@@ -551,8 +586,8 @@ def _step(problem, y, penalty, start, columns, factor, duals):
 
 
 def _steppable(factor, free, penalty):
-    """Whether :func:`_step` applies: a lasso of one task on dense X (a
-    Cholesky ``factor``), every feature penalised (no ``free`` ones)."""
+    """Whether :func:`_step` applies: a lasso of one task (a Cholesky
+    ``factor``), every feature penalised (no ``free`` ones)."""
     return (factor is not None and free is None and float(penalty.l1_ratio[0]) == 1
             and bool(np.all(np.asarray(penalty.factor) > 0)))
 
@@ -628,7 +663,7 @@ def _solve_one(problem, y, penalty, free, tol, max_iter, w0, columns=None,
 
     With ``predict`` (along a path), the first round first tries active-set
     steps from the warm start on the working set (:mod:`tflasso._homotopy`,
-    with the path's Cholesky ``factor``; for several tasks or sparse X the
+    with the path's Cholesky ``factor``; for several tasks the
     exact polish, :mod:`tflasso._polish`): from the last alpha's solution
     the support changes by a few features, so a few solves often meet the
     tolerance where FISTA took about a hundred iterations. The next full
@@ -814,9 +849,9 @@ def _restricted(columns, problem, ws, by_gram, y, penalty, tol, max_iter, w0, ex
 
 
 def _factor(columns, n):
-    """A Cholesky factor for the active-set steps (one task, dense X; see
+    """A Cholesky factor for the active-set steps (one task; see
     :mod:`tflasso._homotopy`), or None."""
-    if columns.y.shape[1] == 1 and not columns.design.sparse:
+    if columns.y.shape[1] == 1:
         return _homotopy.Factor(columns, n)
     return None
 
@@ -825,7 +860,7 @@ def _predicted(columns, factor, ws, w, penalty, y, n, spent, fallback):
     """Active-set steps on the working set ``ws`` from ``w`` (k, T):
     ``(point, done)``, ``done`` where the point is the working set's exact
     solution. By :func:`tflasso._homotopy.predict` with the fit's (or the
-    path's) Cholesky ``factor`` (one task, dense X); with ``fallback`` (a
+    path's) Cholesky ``factor`` (one task); with ``fallback`` (a
     path's first round), else by the exact polish (:func:`_polished`).
     ``(None, False)`` where neither applies or is affordable: the steps cost
     at most a share of ``spent`` multiply-adds (see tflasso._polish), as
