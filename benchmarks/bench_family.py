@@ -7,9 +7,10 @@ From the repository root (needs the ``bench`` extra; run it on a quiet machine):
     python benchmarks/bench_family.py --write              # -> benchmarks/results_family.md
 
 Wide Gaussian, smooth non-negative curves (spectra), binary fingerprints,
-sparse non-negative tf-idf-like data (large, and small and very sparse: rare
-terms), and one-hot encoded categorical columns (``datasets.FAMILY``, with
-``onehot`` and ``rare``, and ``tfidf``), at default settings
+sparse non-negative tf-idf-like data (large; small and very sparse: rare
+terms; a small corpus, wider than tall), and one-hot encoded categorical
+columns (``datasets.FAMILY``, with ``onehot``, ``rare`` and ``corpus``, and
+``tfidf``), at default settings
 (``tol=1e-4``, default ``max_iter``), float64:
 
 * ``single``: ``Lasso`` at 0.1 and 0.01 ``alpha_max``: tflasso, scikit-learn,
