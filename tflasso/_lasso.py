@@ -295,7 +295,8 @@ class ElasticNet(_Penalised, BaseEstimator):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features), \
                 tf.data.Dataset or iterable of batches
-            Training data. Sparse input is used as it is, never densified. Or a
+            Training data. Sparse input is used as it is, never densified
+            whole (at most a working set's columns, within 2**20 entries). Or a
             stream: a ``tf.data.Dataset`` or any iterable (not a list or array)
             yielding ``(X, y)`` or ``(X, y, sample_weight)`` batches of numpy,
             pandas or scipy.sparse chunks, read once; then ``y`` and

@@ -153,7 +153,8 @@ def enet_path(
     Parameters
     ----------
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Training data. Sparse input is used as it is, never densified.
+        Training data. Sparse input is used as it is, never densified whole
+        (at most a working set's columns, within 2**20 entries).
 
     y : array-like of shape (n_samples,) or (n_samples, n_tasks)
         Target values; a 2-D ``y`` is a multi-task problem.
@@ -343,7 +344,8 @@ def lasso_path(
     Parameters
     ----------
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Training data. Sparse input is used as it is, never densified.
+        Training data. Sparse input is used as it is, never densified whole
+        (at most a working set's columns, within 2**20 entries).
 
     y : array-like of shape (n_samples,) or (n_samples, n_tasks)
         Target values; a 2-D ``y`` is a multi-task problem.
