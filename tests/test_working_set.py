@@ -6,15 +6,14 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso as SklearnLasso
 from sklearn.linear_model import lasso_path as sklearn_lasso_path
 
-from tflasso import Lasso, _homotopy, lasso_path
+from tflasso import Lasso, _homotopy, _working_set, lasso_path
 from tflasso._reference import alpha_max, duality_gap
 from tflasso._design import Design
-from tflasso import _working_set
 from tflasso._working_set import _Columns, _extrapolated
 
 from .conftest import make_problem

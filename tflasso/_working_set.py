@@ -221,8 +221,7 @@ class _Columns:
         n, p = design.shape
         self.cached = np.empty(0, dtype=np.intp)  # features, in cache order
         self.position = np.full(p, -1)  # feature -> cache position
-        self.buffer = np.empty((n, 0), order="F")  # cached columns (see _holds)
-        self.held = not design.sparse  # whether buffer holds them
+        self.buffer = np.empty((n, 0), order="F")  # cached columns (see held)
         # Their products, at the cached positions: a buffer with room to grow
         # (see cache), read by position only.
         self.gram = np.empty((0, 0))
@@ -330,6 +329,12 @@ class _Columns:
             return np.diff(X.indptr)[idx].sum() if idx is not None else X.nnz
         return X.shape[0] * (X.shape[1] if idx is None else len(idx))
 
+    @property
+    def held(self):
+        """Whether ``buffer`` holds the cached columns: it has the products'
+        room, or no columns (see :meth:`cache`)."""
+        return self.buffer.shape[1] == len(self.gram)
+
     def _holds(self, room):
         """Whether the cache keeps its columns (``room`` of them) densely:
         always for dense X; for sparse X while they fit in _HELD_ENTRIES
@@ -390,10 +395,9 @@ class _Columns:
                 room = min(self.design.shape[1], size + size // 2 + 16)
                 # The room only grows: held columns may stop being held,
                 # never the other way round (but from an empty cache).
-                self.held = self._holds(room)
-                buffer = np.empty((self.design.shape[0], room if self.held else 0),
-                                  order="F")
-                if self.held:
+                held = self._holds(room)
+                buffer = np.empty((self.design.shape[0], room if held else 0), order="F")
+                if held:
                     buffer[:, :old] = self.buffer[:, :old]
                 self.buffer = buffer
                 gram = np.zeros((room, room))  # read whole by rows (see _homotopy)
