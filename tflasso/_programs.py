@@ -56,6 +56,14 @@ _POLISH_AFTER = 300
 # features 0.01 / 0.26 ms, 384 0.35 / 0.6 ms, 776 1.2 / 2.9 ms); above, XLA's
 # products fall behind (1032: 4.9 / 3.1 ms) and graph mode never recompiles.
 _MAX_XLA_FEATURES = 800
+# Gram matrices of at least this many features, of which at most this share
+# of entries is stored (judged first on this many of their rows), take
+# sparse products in graph mode (a sparse X whose columns rarely share a
+# row: rare terms 5,000 x 2,000, whose Gram matrix stores 0.55% of its
+# entries).
+_SPARSE_GRAM_FEATURES = 256
+_SPARSE_GRAM_DENSITY = 0.05
+_SPARSE_GRAM_SAMPLE = 64
 # The padded sizes of working sets' restricted problems: a wide fit at 0.01
 # alpha_max grew its set through 16, 32, 64, 128, 256 and 520 features, six
 # XLA compilations of 1.5 to 2.3 s each (on a loaded machine) for solves of
@@ -210,6 +218,16 @@ def _gram_products(gram, v_shape, one):
     return lambda v: tf.reshape(tf.matmul(matrix, tf.reshape(v, [v_shape[1], -1])), v_shape)
 
 
+def _sparse_gram_products(gram):
+    """``v -> gram v`` for a block-diagonal sparse ``gram`` (:class:`SparseX`,
+    (B p, B p)) and ``v`` (B, p, C, T)."""
+    def product(v):
+        shape = tf.shape(v)
+        flat = tf.reshape(v, [shape[0] * shape[1], shape[2] * shape[3]])
+        return tf.reshape(_sparse_matmul(gram, flat), shape)
+    return product
+
+
 def _gram_program(data, free, penalty, controls, w0, one=False):
     """FISTA on the Gram form, iterating in ``w0``'s dtype, gap in float64.
 
@@ -225,15 +243,21 @@ def _gram_program(data, free, penalty, controls, w0, one=False):
     diabetes fit).
     """
     dtype = w0.dtype
-    gram = tf.cast(data.gram, dtype)
     xty = tf.cast(data.xty, dtype)
     scale = data.scale[:, :, None, None]
     scale_it = tf.cast(data.scale, dtype)
     penalty_it, penalty64 = _cast(penalty, dtype), _cast(penalty, tf.float64)
 
     v_shape = tf.shape(w0)  # computed once, outside the loop
-    product = _gram_products(gram, v_shape, one)
-    product64 = product if dtype == tf.float64 else _gram_products(data.gram, v_shape, one)
+    if isinstance(data.gram, SparseX):  # block-diagonal (B p, B p), see _sparse_gram
+        gram = data.gram._replace(values=tuple(tf.cast(v, dtype) for v in data.gram.values))
+        product = _sparse_gram_products(gram)
+        product64 = (product if dtype == tf.float64
+                     else _sparse_gram_products(data.gram))
+    else:
+        gram = tf.cast(data.gram, dtype)
+        product = _gram_products(gram, v_shape, one)
+        product64 = product if dtype == tf.float64 else _gram_products(data.gram, v_shape, one)
 
     @tf.custom_gradient
     def quadratic(v):
@@ -255,8 +279,14 @@ def _gram_program(data, free, penalty, controls, w0, one=False):
             penalty64, free, v / scale, rr, data.yy - vq, corr, data.n[:, None]
         )[0]
 
-    shape = tf.shape(gram)
-    constant = lipschitz(lambda v: tf.matmul(gram, v), shape[0], shape[1], dtype)
+    shape = tf.shape(data.xty)
+    if isinstance(gram, SparseX):
+        def normal(v):  # (B, p, 1) -> (B, p, 1)
+            return product(v[..., None])[..., 0]
+    else:
+        def normal(v):
+            return tf.matmul(gram, v)
+    constant = lipschitz(normal, shape[0], shape[1], dtype)
     v, gap, n_iter = fista(
         smooth, lambda step: prox(penalty_it, step, scale_it), gap_at,
         w0 * tf.cast(scale, dtype), constant, controls.tol, controls.max_iter,
@@ -426,17 +456,21 @@ def _compiled(program, signature, **options):
     )
 
 
-def _gram_function(dtype, jit_compile, one=False):
+def _sparse_spec(dtype):
+    return SparseX((_spec(2, tf.int32),) * 2, (_spec(1, dtype),) * 2, _spec(1, tf.int64))
+
+
+def _gram_function(dtype, jit_compile, one=False, sparse=False):
     f64 = tf.float64
-    data = GramData(_spec(3, f64), _spec(4, f64), _spec(2, f64), _spec(1, f64), _spec(2, f64))
+    gram = _sparse_spec(f64) if sparse else _spec(3, f64)
+    data = GramData(gram, _spec(4, f64), _spec(2, f64), _spec(1, f64), _spec(2, f64))
     signature = [data, _free_spec(f64), _penalty_spec(f64), _controls_spec(), _spec(4, dtype)]
     return _compiled(functools.partial(_gram_program, one=one), signature,
                      jit_compile=jit_compile)
 
 
 def _operator_function(dtype, kind, metric=False):
-    X = (SparseX((_spec(2, tf.int32),) * 2, (_spec(1, dtype),) * 2, _spec(1, tf.int64))
-         if kind == "sparse" else _spec(2, dtype))
+    X = _sparse_spec(dtype) if kind == "sparse" else _spec(2, dtype)
     data = OperatorData(X, _spec(1, dtype), _spec(1, dtype), _spec(3, dtype), _spec(1, dtype),
                         _spec(0, dtype))
     controls = Controls(_spec(2, dtype), _spec(0, tf.int32), _spec(0, tf.int32))
@@ -456,6 +490,9 @@ PROGRAMS = {
        for dtype in (tf.float32, tf.float64) for jit in (False, True)},
     # One data set compiled by XLA (see _gram_program's ``one``).
     **{("gram", dtype, "one"): _gram_function(dtype, True, one=True)
+       for dtype in (tf.float32, tf.float64)},
+    # Sparse Gram matrices, in graph mode (see _sparse_gram).
+    **{("gram", dtype, "sparse"): _gram_function(dtype, False, sparse=True)
        for dtype in (tf.float32, tf.float64)},
     **{(kind, dtype): _operator_function(dtype, kind)
        for kind in ("dense", "sparse") for dtype in (tf.float32, tf.float64)},
@@ -749,6 +786,10 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
         stages.insert(0, (tf.float32, np.maximum(tol, _FLOAT32_TOL * data.yy)))
     n_iter = np.zeros((n_sets, cc), np.int32)
     key = "one" if jit and n_sets == 1 else jit
+    if not jit:
+        sparse_gram = _sparse_gram(scaled)
+        if sparse_gram is not None:
+            data, key = data._replace(gram=sparse_gram), "sparse"
     args = _tensors((data, free, penalty))
 
     @functools.cache  # made when first needed: a fast fit runs as without it
@@ -802,6 +843,30 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
         w, gap = np.array(w, np.float64), np.array(gap)
         polisher()(w, gap, n_iter, finish)
     return w[:, :p, :c, :t].astype(np.float64), gap[:, :c], n_iter[:, :c]
+
+
+def _sparse_gram(scaled):
+    """The block-diagonal :class:`SparseX` (B p, B p) of the Gram matrices
+    ``scaled`` (B, p, p) where at most ``_SPARSE_GRAM_DENSITY`` of their
+    entries are stored (judged first on a sample of rows), else None."""
+    n_sets, p, _ = scaled.shape
+    if p < _SPARSE_GRAM_FEATURES:
+        return None
+    sample = scaled[0, :: max(1, p // _SPARSE_GRAM_SAMPLE)]
+    if np.count_nonzero(sample) > _SPARSE_GRAM_DENSITY * sample.size:
+        return None
+    batch, rows, cols = np.nonzero(scaled)
+    if rows.size > _SPARSE_GRAM_DENSITY * scaled.size:
+        return None
+    indices = aligned_empty((rows.size, 2), np.int32)
+    indices[:, 0] = batch * p + rows
+    indices[:, 1] = batch * p + cols
+    values = aligned_empty(rows.size, np.float64)
+    values[:] = scaled[batch, rows, cols]
+    half = rows.size // 32 * 16
+    parts = (slice(None, half), slice(half, None))
+    return SparseX(tuple(indices[part] for part in parts), tuple(values[part] for part in parts),
+                   np.array([n_sets * p, n_sets * p], np.int64))
 
 
 def _book_graph_time(size, iterations, problems=1):
