@@ -50,16 +50,41 @@ def test_sparse_gram_of_stored_entries():
     for b in range(2):
         block = sparse.random_array((p, p), density=0.01, rng=rng).toarray()
         gram[b] = block + block.T
-    out = _programs._sparse_gram(gram)
+    scale = rng.uniform(0.5, 2, (2, p))
+    out = _programs._sparse_gram(gram, scale)
     assert out is not None
     rebuilt = sparse.coo_array(
         (np.concatenate(out.values), tuple(np.concatenate(out.indices).T)),
         shape=tuple(out.shape),
     ).toarray()
-    np.testing.assert_array_equal(rebuilt, sparse.block_diag(list(gram)).toarray())
+    scaled = gram / scale[:, :, None] / scale[:, None, :]
+    np.testing.assert_allclose(rebuilt, sparse.block_diag(list(scaled)).toarray(),
+                               rtol=1e-15)
     # Denser than the threshold, or too small: the dense products.
-    assert _programs._sparse_gram(gram + 1e-3) is None
-    assert _programs._sparse_gram(gram[:, :200, :200]) is None
+    assert _programs._sparse_gram(gram + 1e-3, scale) is None
+    assert _programs._sparse_gram(gram[:, :200, :200], scale[:, :200]) is None
+
+
+@pytest.mark.parametrize("columns", [(1, 1), (5, 2), (31, 1), (37, 1), (12, 4)])
+def test_sparse_gram_products_match_numpy(columns):
+    # Products in blocks of _SPARSE_COLUMNS columns (37: three, the last
+    # padded), of every data set's block, against numpy's.
+    rng = np.random.default_rng(1)
+    n_sets, p = 3, 260
+    gram = np.zeros((n_sets, p, p))
+    for b in range(n_sets):
+        block = sparse.random_array((p, p), density=0.01, rng=rng).toarray()
+        gram[b] = block + block.T
+    scale = np.ones((n_sets, p))
+    sparse_gram = _programs._sparse_gram(gram, scale)
+    v = rng.standard_normal((n_sets, p, *columns))
+    tensors = _programs.SparseX(
+        tuple(tf.constant(i) for i in sparse_gram.indices),
+        tuple(tf.constant(x) for x in sparse_gram.values), tf.constant(sparse_gram.shape),
+    )
+    product = _programs._sparse_gram_products(tensors, tf.constant(v.shape))
+    np.testing.assert_allclose(product(tf.constant(v)).numpy(),
+                               np.einsum("bij,bjct->bict", gram, v), rtol=1e-12, atol=1e-12)
 
 
 def test_sparse_gram_path_agrees(rare_terms, programs):

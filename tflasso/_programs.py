@@ -64,6 +64,7 @@ _MAX_XLA_FEATURES = 800
 _SPARSE_GRAM_FEATURES = 256
 _SPARSE_GRAM_DENSITY = 0.05
 _SPARSE_GRAM_SAMPLE = 64
+_SPARSE_COLUMNS = 16  # columns per sparse product (see _sparse_gram_products)
 # The padded sizes of working sets' restricted problems: a wide fit at 0.01
 # alpha_max grew its set through 16, 32, 64, 128, 256 and 520 features, six
 # XLA compilations of 1.5 to 2.3 s each (on a loaded machine) for solves of
@@ -218,13 +219,38 @@ def _gram_products(gram, v_shape, one):
     return lambda v: tf.reshape(tf.matmul(matrix, tf.reshape(v, [v_shape[1], -1])), v_shape)
 
 
-def _sparse_gram_products(gram):
+def _sparse_gram_products(gram, v_shape):
     """``v -> gram v`` for a block-diagonal sparse ``gram`` (:class:`SparseX`,
-    (B p, B p)) and ``v`` (B, p, C, T)."""
+    (B p, B p)) and ``v`` of shape ``v_shape`` (B, p, C, T).
+
+    TensorFlow's sparse product walks the columns of its dense operand one by
+    one below 32 of them and vectorised from 32, which here is slower (rare
+    terms' 2,000 x 2,000 Gram matrix, 22,000 entries, an iteration's product
+    in a loop: 0.23 ms for 20 columns, 1.4 ms for 32 to 40): the columns are
+    taken ``_SPARSE_COLUMNS`` at a time, as the product of the block-diagonal
+    matrix of that many copies of ``gram`` (made once, outside the loop) with
+    those blocks of columns stacked.
+    """
+    rows = v_shape[0] * v_shape[1]
+    m = v_shape[2] * v_shape[3]
+    width = tf.where(m < 2 * _SPARSE_COLUMNS, m, _SPARSE_COLUMNS)
+    blocks = (m + width - 1) // width
+    shift = tf.range(blocks) * rows  # each copy's offset
+    copies = SparseX(
+        tuple(tf.reshape(i[None] + shift[:, None, None], [-1, 2]) for i in gram.indices),
+        tuple(tf.tile(v, [blocks]) for v in gram.values),
+        tf.cast(tf.stack([blocks * rows, blocks * rows]), tf.int64),
+    )
+    padding = [[0, 0], [0, blocks * width - m]]
+
     def product(v):
-        shape = tf.shape(v)
-        flat = tf.reshape(v, [shape[0] * shape[1], shape[2] * shape[3]])
-        return tf.reshape(_sparse_matmul(gram, flat), shape)
+        flat = tf.pad(tf.reshape(v, [rows, m]), padding)
+        stacked = tf.reshape(tf.transpose(tf.reshape(flat, [rows, blocks, width]), [1, 0, 2]),
+                             [blocks * rows, width])
+        out = tf.reshape(_sparse_matmul(copies, stacked), [blocks, rows, width])
+        out = tf.reshape(tf.transpose(out, [1, 0, 2]), [rows, blocks * width])
+        return tf.reshape(out[:, :m], v_shape)
+
     return product
 
 
@@ -251,9 +277,9 @@ def _gram_program(data, free, penalty, controls, w0, one=False):
     v_shape = tf.shape(w0)  # computed once, outside the loop
     if isinstance(data.gram, SparseX):  # block-diagonal (B p, B p), see _sparse_gram
         gram = data.gram._replace(values=tuple(tf.cast(v, dtype) for v in data.gram.values))
-        product = _sparse_gram_products(gram)
+        product = _sparse_gram_products(gram, v_shape)
         product64 = (product if dtype == tf.float64
-                     else _sparse_gram_products(data.gram))
+                     else _sparse_gram_products(data.gram, v_shape))
     else:
         gram = tf.cast(data.gram, dtype)
         product = _gram_products(gram, v_shape, one)
@@ -282,7 +308,7 @@ def _gram_program(data, free, penalty, controls, w0, one=False):
     shape = tf.shape(data.xty)
     if isinstance(gram, SparseX):
         def normal(v):  # (B, p, 1) -> (B, p, 1)
-            return product(v[..., None])[..., 0]
+            return tf.reshape(_sparse_matmul(gram, tf.reshape(v, [-1, 1])), tf.shape(v))
     else:
         def normal(v):
             return tf.matmul(gram, v)
@@ -752,16 +778,22 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
         pp, cc, tt, uu = p, c, t, u
     # Scaled in the padded copy itself (or, with overwrite, in gram): the
     # Gram matrices are the largest arrays of a fit (of a batch of CV folds:
-    # (folds + 1) p^2), so one copy at most.
-    scaled = (
-        gram if overwrite and pp == p and _shareable(gram, None)
-        else _aligned_full((n_sets, pp, pp), 0.0, np.float64)
-    )
-    step = max(1, _SCALE_BYTES // (8 * p))
-    for b, start in itertools.product(range(n_sets), range(0, p, step)):
-        rows = slice(start, min(start + step, p))
-        np.divide(gram[b, rows], np.outer(scale[b, rows], scale[b]),
-                  out=scaled[b, rows, :p])
+    # (folds + 1) p^2), so one copy at most. Sparse ones: their stored
+    # entries alone.
+    scaled = None if jit else _sparse_gram(gram, scale)
+    key = "one" if jit and n_sets == 1 else jit
+    if scaled is not None:
+        key = "sparse"
+    else:
+        scaled = (
+            gram if overwrite and pp == p and _shareable(gram, None)
+            else _aligned_full((n_sets, pp, pp), 0.0, np.float64)
+        )
+        step = max(1, _SCALE_BYTES // (8 * p))
+        for b, start in itertools.product(range(n_sets), range(0, p, step)):
+            rows = slice(start, min(start + step, p))
+            np.divide(gram[b, rows], np.outer(scale[b, rows], scale[b]),
+                      out=scaled[b, rows, :p])
     data = GramData(
         scaled,
         _pad(xty / scale[:, :, None, None], (n_sets, pp, cc, tt)),
@@ -785,11 +817,6 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     if n_sets * c > _FLOAT32_PROBLEMS:
         stages.insert(0, (tf.float32, np.maximum(tol, _FLOAT32_TOL * data.yy)))
     n_iter = np.zeros((n_sets, cc), np.int32)
-    key = "one" if jit and n_sets == 1 else jit
-    if not jit:
-        sparse_gram = _sparse_gram(scaled)
-        if sparse_gram is not None:
-            data, key = data._replace(gram=sparse_gram), "sparse"
     args = _tensors((data, free, penalty))
 
     @functools.cache  # made when first needed: a fast fit runs as without it
@@ -845,24 +872,27 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     return w[:, :p, :c, :t].astype(np.float64), gap[:, :c], n_iter[:, :c]
 
 
-def _sparse_gram(scaled):
-    """The block-diagonal :class:`SparseX` (B p, B p) of the Gram matrices
-    ``scaled`` (B, p, p) where at most ``_SPARSE_GRAM_DENSITY`` of their
-    entries are stored (judged first on a sample of rows), else None."""
-    n_sets, p, _ = scaled.shape
+def _sparse_gram(gram, scale):
+    """The Gram matrices ``gram`` (B, p, p) rescaled by ``scale`` (B, p), as
+    the block-diagonal :class:`SparseX` (B p, B p) of their stored entries,
+    where at most ``_SPARSE_GRAM_DENSITY`` of their entries are stored
+    (judged first on a sample of rows); else None."""
+    n_sets, p, _ = gram.shape
     if p < _SPARSE_GRAM_FEATURES:
         return None
-    sample = scaled[0, :: max(1, p // _SPARSE_GRAM_SAMPLE)]
+    sample = gram[0, :: max(1, p // _SPARSE_GRAM_SAMPLE)]
     if np.count_nonzero(sample) > _SPARSE_GRAM_DENSITY * sample.size:
         return None
-    batch, rows, cols = np.nonzero(scaled)
-    if rows.size > _SPARSE_GRAM_DENSITY * scaled.size:
+    stored = np.flatnonzero(gram)
+    if stored.size > _SPARSE_GRAM_DENSITY * gram.size:
         return None
-    indices = aligned_empty((rows.size, 2), np.int32)
-    indices[:, 0] = batch * p + rows
-    indices[:, 1] = batch * p + cols
-    values = aligned_empty(rows.size, np.float64)
-    values[:] = scaled[batch, rows, cols]
+    block, within = np.divmod(stored, p * p)
+    rows, cols = np.divmod(within, p)
+    indices = aligned_empty((stored.size, 2), np.int32)
+    indices[:, 0] = block * p + rows
+    indices[:, 1] = block * p + cols
+    values = aligned_empty(stored.size, np.float64)
+    values[:] = gram.ravel()[stored] / (scale[block, rows] * scale[block, cols])
     half = rows.size // 32 * 16
     parts = (slice(None, half), slice(half, None))
     return SparseX(tuple(indices[part] for part in parts), tuple(values[part] for part in parts),
