@@ -60,7 +60,11 @@ def test_sparse_gram_of_stored_entries():
     scaled = gram / scale[:, :, None] / scale[:, None, :]
     np.testing.assert_allclose(rebuilt, sparse.block_diag(list(scaled)).toarray(),
                                rtol=1e-15)
-    # Denser than the threshold, or too small: the dense products.
+    # Denser than the threshold (with the copies that products with 160
+    # columns make, 10 of them: 2% of entries, 20% with the copies), or too
+    # small: the dense products.
+    assert _programs._sparse_gram(gram, scale, columns=31) is not None
+    assert _programs._sparse_gram(gram, scale, columns=160) is None
     assert _programs._sparse_gram(gram + 1e-3, scale) is None
     assert _programs._sparse_gram(gram[:, :200, :200], scale[:, :200]) is None
 

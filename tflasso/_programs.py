@@ -780,7 +780,7 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     # Gram matrices are the largest arrays of a fit (of a batch of CV folds:
     # (folds + 1) p^2), so one copy at most. Sparse ones: their stored
     # entries alone.
-    scaled = None if jit else _sparse_gram(gram, scale)
+    scaled = None if jit else _sparse_gram(gram, scale, c * t)
     key = "one" if jit and n_sets == 1 else jit
     if scaled is not None:
         key = "sparse"
@@ -872,19 +872,23 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     return w[:, :p, :c, :t].astype(np.float64), gap[:, :c], n_iter[:, :c]
 
 
-def _sparse_gram(gram, scale):
+def _sparse_gram(gram, scale, columns=1):
     """The Gram matrices ``gram`` (B, p, p) rescaled by ``scale`` (B, p), as
     the block-diagonal :class:`SparseX` (B p, B p) of their stored entries,
-    where at most ``_SPARSE_GRAM_DENSITY`` of their entries are stored
-    (judged first on a sample of rows); else None."""
+    for products with ``columns`` columns; None unless their stored entries,
+    times the copies the products make (see _sparse_gram_products), are at
+    most ``_SPARSE_GRAM_DENSITY`` of their entries (judged first on a sample
+    of rows). The copies then take at most a tenth of the dense matrices'
+    memory."""
     n_sets, p, _ = gram.shape
     if p < _SPARSE_GRAM_FEATURES:
         return None
+    copies = 1 if columns < 2 * _SPARSE_COLUMNS else -(-columns // _SPARSE_COLUMNS)
     sample = gram[0, :: max(1, p // _SPARSE_GRAM_SAMPLE)]
-    if np.count_nonzero(sample) > _SPARSE_GRAM_DENSITY * sample.size:
+    if copies * np.count_nonzero(sample) > _SPARSE_GRAM_DENSITY * sample.size:
         return None
     stored = np.flatnonzero(gram)
-    if stored.size > _SPARSE_GRAM_DENSITY * gram.size:
+    if copies * stored.size > _SPARSE_GRAM_DENSITY * gram.size:
         return None
     block, within = np.divmod(stored, p * p)
     rows, cols = np.divmod(within, p)
