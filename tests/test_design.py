@@ -76,6 +76,27 @@ def test_sparse_tensor_holds_the_columns_of_x(monkeypatch, duplicates, which):
                                    rtol=1e-7 if dtype == np.float32 else 0)
 
 
+@pytest.mark.parametrize("duplicates", [False, True])
+@pytest.mark.parametrize("which", ["scattered", "unsorted", "contiguous", "empty columns",
+                                   "none"])
+def test_sparse_block_is_the_centred_weighted_columns(duplicates, which):
+    X = _sparse_x(200, 150, 0.08, seed=5, duplicates=duplicates)
+    rng = np.random.default_rng(6)
+    idx = {
+        "scattered": np.sort(rng.choice(150, 61, replace=False)),
+        "unsorted": rng.choice(150, 40, replace=False),
+        "contiguous": np.arange(20, 95),
+        "empty columns": np.array([0, 7, 149, 5]),
+        "none": np.array([], dtype=int),
+    }[which]
+    offset, root = rng.standard_normal(150), rng.uniform(0.5, 2, 200)
+    for x in (X, X.astype(np.float32)):
+        block = Design(x, offset, root).block(idx)
+        assert block.dtype == np.float64
+        expected = root[:, None] * (x.toarray()[:, idx].astype(np.float64) - offset[idx])
+        np.testing.assert_array_equal(block, expected)
+
+
 def test_sparse_tensor_and_norms_take_no_copy_of_x():
     """numpy's peak while making them: the tensor's own entries (12 bytes
     each in float32) and blocks of a few MB, no copy of X's columns (the
