@@ -740,6 +740,9 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     163 MB with XLA, 31 MB without) and its compile time for a solve of
     milliseconds either way.
 
+    Uncompiled Gram matrices that are mostly zeros (see :func:`_sparse_gram`)
+    are multiplied by their stored entries alone (the ``"sparse"`` program).
+
     ``overwrite``: ``gram`` may be scaled in place (its contents are then
     undefined), which it is when it needs no padding and is from
     :func:`aligned_zeros`: the copy of the largest arrays of a fit is saved.
