@@ -224,3 +224,20 @@ def test_huge_offsets_in_y_and_X_only_move_the_intercept(form):
     shifted_X = Lasso(alpha=alpha, tol=1e-10, **FORMS[form]).fit(X + 1e6, y)
     np.testing.assert_allclose(shifted_X.coef_, base.coef_, atol=1e-7)
     np.testing.assert_allclose(shifted_X.predict(X + 1e6), base.predict(X), atol=1e-6)
+
+
+@pytest.mark.parametrize("density", [None, 0.0], ids=["dense", "sparse"])
+def test_all_zero_x_of_many_features_gives_scikit_learns_path(density):
+    # More than 256 features: the Gram path goes in chunks of alphas, each
+    # on the features that break the optimality conditions; here none does
+    # (a chunk of no feature raised ZeroDivisionError).
+    from sklearn.linear_model import lasso_path as sklearn_lasso_path
+
+    from tflasso import lasso_path
+
+    y = np.random.default_rng(3).standard_normal(600)
+    X = np.zeros((600, 300)) if density is None else sparse.csc_matrix((600, 300))
+    alphas, coefs, gaps = lasso_path(X, y, alphas=30)
+    reference, _, _ = sklearn_lasso_path(X, y, alphas=30)
+    np.testing.assert_array_equal(alphas, reference)
+    assert not coefs.any() and np.all(gaps == 0)

@@ -758,6 +758,8 @@ def solve_gram(gram, xty, yy, n, penalty, free, tol, max_iter, w0=None, few_size
     are polished once more when converged.
     """
     n_sets, p, c, t = xty.shape
+    if not p:  # no feature (a chunk of a path where none is active): nothing to solve
+        return np.zeros((n_sets, 0, c, t)), np.zeros((n_sets, c)), np.zeros((n_sets, c), np.int32)
     exact = asks_exact(tol, yy) if exact is None else np.broadcast_to(exact, (n_sets, c))
     scale = unit_scale(np.diagonal(gram, axis1=1, axis2=2))
     unpadded_penalty, unpadded_free = penalty, free
