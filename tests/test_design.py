@@ -77,8 +77,8 @@ def test_sparse_tensor_holds_the_columns_of_x(monkeypatch, duplicates, which):
 
 
 @pytest.mark.parametrize("duplicates", [False, True])
-@pytest.mark.parametrize("which", ["scattered", "unsorted", "contiguous", "empty columns",
-                                   "none"])
+@pytest.mark.parametrize("which", ["scattered", "unsorted", "contiguous", "contiguous, permuted",
+                                   "empty columns", "none"])
 def test_sparse_block_is_the_centred_weighted_columns(duplicates, which):
     X = _sparse_x(200, 150, 0.08, seed=5, duplicates=duplicates)
     rng = np.random.default_rng(6)
@@ -86,6 +86,7 @@ def test_sparse_block_is_the_centred_weighted_columns(duplicates, which):
         "scattered": np.sort(rng.choice(150, 61, replace=False)),
         "unsorted": rng.choice(150, 40, replace=False),
         "contiguous": np.arange(20, 95),
+        "contiguous, permuted": np.r_[20, 22, 21, 23:60],
         "empty columns": np.array([0, 7, 149, 5]),
         "none": np.array([], dtype=int),
     }[which]

@@ -102,7 +102,7 @@ def _entries(indptr, cols):
     starts = indptr[cols]
     counts = indptr[cols + 1] - starts
     m = int(counts.sum())
-    if cols[-1] - cols[0] == len(cols) - 1:
+    if cols[-1] - cols[0] == len(cols) - 1 and np.all(cols[1:] > cols[:-1]):
         return slice(starts[0], starts[0] + m), counts
     # entry k sits at starts[j] + (k - first[j]), first[j] column j's first k
     gather = np.repeat(starts - (np.cumsum(counts) - counts), counts)
