@@ -86,7 +86,7 @@ def test_sparse_gram_products_match_numpy(columns):
         tuple(tf.constant(i) for i in sparse_gram.indices),
         tuple(tf.constant(x) for x in sparse_gram.values), tf.constant(sparse_gram.shape),
     )
-    product = _programs._sparse_gram_products(tensors, tf.constant(v.shape))
+    product = _programs._sparse_gram_products(tensors, tf.constant(v.shape))(tensors.values)
     np.testing.assert_allclose(product(tf.constant(v)).numpy(),
                                np.einsum("bij,bjct->bict", gram, v), rtol=1e-12, atol=1e-12)
 

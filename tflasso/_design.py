@@ -286,8 +286,8 @@ class Design:
         # spanning most of X paid that on every restricted solve. Gathered a
         # block of columns at a time: the CSC copy X[:, idx] made first, and
         # the column numbers' temporary, were 1.4x the entries gathered (a
-        # sparse lasso_path's peak memory). The halves split at a multiple of
-        # 16 entries, so that each is aligned too.
+        # sparse lasso_path's peak memory). The halves stay aligned (see
+        # _programs.in_halves).
         indices = _programs.aligned_empty((nnz, 2), np.int32)
         values = _programs.aligned_empty(nnz, dtype or X.dtype)
         out = 0
@@ -300,13 +300,9 @@ class Design:
                                          counts)
             values[rows] = X.data[gather]
             out += m
-        half = nnz // 32 * 16
-        parts = (slice(None, half), slice(half, None))
-        return _programs.SparseX(
-            tuple(_programs.tensor_of(indices[part]) for part in parts),
-            tuple(_programs.tensor_of(values[part]) for part in parts),
-            tf.constant((X.shape[0], len(cols)), tf.int64),
-        )
+        return _programs.in_halves(indices, values,
+                                   tf.constant((X.shape[0], len(cols)), tf.int64),
+                                   _programs.tensor_of)
 
 
 # From this many features, a block's X^T X is numpy's symmetric rank-k

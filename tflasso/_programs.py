@@ -220,38 +220,43 @@ def _gram_products(gram, v_shape, one):
 
 
 def _sparse_gram_products(gram, v_shape):
-    """``v -> gram v`` for a block-diagonal sparse ``gram`` (:class:`SparseX`,
-    (B p, B p)) and ``v`` of shape ``v_shape`` (B, p, C, T).
+    """``values -> (v -> gram v)``: for the stored entries ``values`` of a
+    block-diagonal sparse ``gram`` (:class:`SparseX`, (B p, B p)), in the
+    dtype to multiply in, the product with ``v`` of shape ``v_shape`` (B,
+    p, C, T).
 
     TensorFlow's sparse product walks the columns of its dense operand one by
     one below 32 of them and vectorised from 32, which here is slower (rare
     terms' 2,000 x 2,000 Gram matrix, 22,000 entries, an iteration's product
     in a loop: 0.23 ms for 20 columns, 1.4 ms for 32 to 40): the columns are
     taken ``_SPARSE_COLUMNS`` at a time, as the product of the block-diagonal
-    matrix of that many copies of ``gram`` (made once, outside the loop) with
-    those blocks of columns stacked.
+    matrix of that many copies of ``gram`` (made once, outside the loop; its
+    positions shared by the dtypes) with those blocks of columns stacked.
     """
     rows = v_shape[0] * v_shape[1]
     m = v_shape[2] * v_shape[3]
     width = tf.where(m < 2 * _SPARSE_COLUMNS, m, _SPARSE_COLUMNS)
     blocks = (m + width - 1) // width
     shift = tf.range(blocks) * rows  # each copy's offset
-    copies = SparseX(
-        tuple(tf.reshape(i[None] + shift[:, None, None], [-1, 2]) for i in gram.indices),
-        tuple(tf.tile(v, [blocks]) for v in gram.values),
-        tf.cast(tf.stack([blocks * rows, blocks * rows]), tf.int64),
-    )
+    indices = tuple(tf.reshape(i[None] + shift[:, None, None], [-1, 2]) for i in gram.indices)
+    shape = tf.cast(tf.stack([blocks * rows, blocks * rows]), tf.int64)
     padding = [[0, 0], [0, blocks * width - m]]
 
-    def product(v):
-        flat = tf.pad(tf.reshape(v, [rows, m]), padding)
-        stacked = tf.reshape(tf.transpose(tf.reshape(flat, [rows, blocks, width]), [1, 0, 2]),
-                             [blocks * rows, width])
-        out = tf.reshape(_sparse_matmul(copies, stacked), [blocks, rows, width])
-        out = tf.reshape(tf.transpose(out, [1, 0, 2]), [rows, blocks * width])
-        return tf.reshape(out[:, :m], v_shape)
+    def products(values):
+        copies = SparseX(indices, tuple(tf.tile(v, [blocks]) for v in values), shape)
 
-    return product
+        def product(v):
+            flat = tf.pad(tf.reshape(v, [rows, m]), padding)
+            stacked = tf.reshape(
+                tf.transpose(tf.reshape(flat, [rows, blocks, width]), [1, 0, 2]),
+                [blocks * rows, width])
+            out = tf.reshape(_sparse_matmul(copies, stacked), [blocks, rows, width])
+            out = tf.reshape(tf.transpose(out, [1, 0, 2]), [rows, blocks * width])
+            return tf.reshape(out[:, :m], v_shape)
+
+        return product
+
+    return products
 
 
 def _gram_program(data, free, penalty, controls, w0, one=False):
@@ -277,9 +282,9 @@ def _gram_program(data, free, penalty, controls, w0, one=False):
     v_shape = tf.shape(w0)  # computed once, outside the loop
     if isinstance(data.gram, SparseX):  # block-diagonal (B p, B p), see _sparse_gram
         gram = data.gram._replace(values=tuple(tf.cast(v, dtype) for v in data.gram.values))
-        product = _sparse_gram_products(gram, v_shape)
-        product64 = (product if dtype == tf.float64
-                     else _sparse_gram_products(data.gram, v_shape))
+        products = _sparse_gram_products(data.gram, v_shape)
+        product = products(gram.values)
+        product64 = product if dtype == tf.float64 else products(data.gram.values)
     else:
         gram = tf.cast(data.gram, dtype)
         product = _gram_products(gram, v_shape, one)
@@ -436,6 +441,17 @@ class SparseX(NamedTuple):
     indices: tuple  # two (k, 2) int32
     values: tuple  # two (k,)
     shape: object  # (2,) int64
+
+
+def in_halves(indices, values, shape, convert=lambda a: a):
+    """:class:`SparseX` of the entries ``indices`` (k, 2) int32 and ``values``
+    (k,), in 64-byte aligned buffers, and ``shape``: the halves split at a
+    multiple of 16 entries, so that each is aligned too; each half passed
+    through ``convert`` (:func:`tensor_of`, or numpy's as they are)."""
+    half = len(values) // 32 * 16
+    parts = (slice(None, half), slice(half, None))
+    return SparseX(tuple(convert(indices[part]) for part in parts),
+                   tuple(convert(values[part]) for part in parts), shape)
 
 
 def _sparse_matmul(X, w, adjoint_a=False):
@@ -902,10 +918,7 @@ def _sparse_gram(gram, scale, columns=1):
     indices[:, 1] = block * p + cols
     values = aligned_empty(stored.size, np.float64)
     values[:] = gram.ravel()[stored] / (scale[block, rows] * scale[block, cols])
-    half = rows.size // 32 * 16
-    parts = (slice(None, half), slice(half, None))
-    return SparseX(tuple(indices[part] for part in parts), tuple(values[part] for part in parts),
-                   np.array([n_sets * p, n_sets * p], np.int64))
+    return in_halves(indices, values, np.array([n_sets * p, n_sets * p], np.int64))
 
 
 def _book_graph_time(size, iterations, problems=1):
