@@ -26,8 +26,10 @@ columns (``datasets.FAMILY``, with ``onehot``, ``rare`` and ``corpus``, and
 Paths run on the data as given, with no intercept (``lasso_path``'s problem);
 dense sets are centred first, so that the problem is the one ``LassoCV``
 solves. Each method's first call is a warm-up (tflasso's compilation, skglm's
-numba), untimed; the timed calls alternate between methods, and the table
-shows medians and the ratio to scikit-learn's median from the same rounds.
+numba), untimed; the timed calls alternate between methods, in rounds (at
+least ``--repeats``; more, up to 15, while a case's calls have taken less
+than 3 s), and the table shows each method's median time and the median of
+its ratios to scikit-learn's call of the same round.
 Convergence: the ``ConvergenceWarning`` count of one call, and the largest
 duality gap over ``tol`` (recomputed in numpy by ``metrics``, scikit-learn's
 rule: <= 1 is converged) of the fit or of every alpha of the path. Memory is
@@ -59,6 +61,11 @@ TOL = 1e-4
 N_ALPHAS = 100
 # A method whose first timed call took longer than this is not repeated.
 _SLOW_SECONDS = 20.0
+# Past --repeats rounds, more (at most _MAX_ROUNDS) while the timed calls of
+# a case have taken less than _ROUNDS_SECONDS: fits of milliseconds get
+# enough rounds for a median that the machine's spread does not move.
+_MAX_ROUNDS = 15
+_ROUNDS_SECONDS = 3.0
 
 
 def _single(X, y, fraction):
@@ -169,18 +176,30 @@ def measure(methods, gap, describe, repeats):
             failed[name] = f"fails: {type(error).__name__}: {str(error)[:80]}"
             del methods[name]
     times = {name: [] for name in methods}
-    for round_ in range(repeats):
+    spent, round_ = 0.0, 0
+    while round_ < repeats or round_ < _MAX_ROUNDS and spent < _ROUNDS_SECONDS:
         for name, method in methods.items():
             if round_ and times[name][0] > _SLOW_SECONDS:
+                times[name].append(None)
                 continue
-            times[name].append(_call(method)[0])
-    reference = statistics.median(times["sklearn"])
+            seconds = _call(method)[0]
+            times[name].append(seconds)
+            spent += seconds
+        round_ += 1
+    reference = times["sklearn"]
     rows = {}
     for name in methods:
-        median = statistics.median(times[name])
+        ran = [t for t in times[name] if t is not None]
+        # Paired: each round's ratio to scikit-learn's call of the same
+        # round, so that a slow stretch of the machine weighs on both.
+        paired = [t / r for t, r in zip(times[name], reference)
+                  if t is not None and r is not None]
+        median = statistics.median(ran)
         rows[name] = {
-            "seconds": median, "ratio": median / reference, "first": first[name],
-            "warnings": warned[name], "runs": len(times[name]),
+            "seconds": median,
+            "ratio": statistics.median(paired) if paired
+            else median / statistics.median([t for t in reference if t is not None]),
+            "first": first[name], "warnings": warned[name], "runs": len(ran),
             "gap": gap(results[name]) if gap else None, "note": describe(results[name]),
         }
     for name, note in failed.items():
