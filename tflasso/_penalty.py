@@ -13,6 +13,10 @@ is an absolute value: the lasso (``l1_ratio = 1``) and scikit-learn's elastic
 net. With ``T > 1`` it is the L2,1 norm of scikit-learn's multi-task lasso and
 elastic net. ``f_j = 0`` leaves feature ``j`` unpenalised.
 
+The dual norm and the duality gap take numpy arrays too (their operations
+are those of :func:`tflasso._namespace.of` their arguments): small
+certificates are evaluated by numpy, by the same formula.
+
 Everything here is in the user's coordinates ``w``. The solver iterates on
 rescaled features ``v_j = s_j w_j`` (see :mod:`tflasso._programs`); only the
 proximal step needs to know ``s``.
@@ -22,6 +26,8 @@ from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf
+
+from . import _namespace
 
 
 class Penalty(NamedTuple):
@@ -46,11 +52,13 @@ def row_norms(w):
     With one task it is exactly ``|w|`` (the square root of a square is
     exact in IEEE arithmetic, short of underflow).
     """
-    return tf.sqrt(tf.reduce_sum(w * w, axis=-1))
+    ops = _namespace.of(w)
+    return ops.sqrt(ops.sum(w * w, axis=-1))
 
 
 def _feasible(penalty, u):
-    return tf.where(penalty.positive, tf.maximum(u, 0), u)
+    ops = _namespace.of(u)
+    return ops.where(penalty.positive, ops.maximum(u, 0), u)
 
 
 def prox(penalty, step, scale):
@@ -157,10 +165,11 @@ def feature_dual(penalty, corr):
     (``f_j = 0``) give 0: their constraint is handled by projection (see
     :func:`duality_gap`). The penalty's dual norm is the maximum over ``j``.
     """
+    ops = _namespace.of(corr)
     factor = penalty.factor[None, :, None]
     penalised = factor > 0
     norm = row_norms(_feasible(penalty, corr))
-    return tf.where(penalised, norm / tf.where(penalised, factor, 1), tf.zeros_like(norm))
+    return ops.where(penalised, norm / ops.where(penalised, factor, 1), ops.zeros_like(norm))
 
 
 def duality_gap(penalty, w, rr, theta, corr, n):
@@ -181,30 +190,31 @@ def duality_gap(penalty, w, rr, theta, corr, n):
     C)`` are :func:`feature_dual` of ``X^T theta / n`` less the L2 part; their
     maximum is the dual norm (working sets rank features by them).
     """
+    ops = _namespace.of(w)
     l1, l2 = _strengths(penalty)
     l1, l2 = l1[0], l2[0]  # (1, C)
     factor = penalty.factor[None, :, None]
     norms = row_norms(w)
-    weighted_l1 = tf.reduce_sum(factor * norms, axis=1)
-    weighted_l2 = l2 * tf.reduce_sum(factor * norms**2, axis=1)
+    weighted_l1 = ops.sum(factor * norms, axis=1)
+    weighted_l2 = l2 * ops.sum(factor * norms**2, axis=1)
     theta_rr, theta_ry = theta
 
     xta = corr - (l2 * factor)[..., None] * w
     duals = feature_dual(penalty, xta)
-    dual_norm = tf.reduce_max(duals, axis=1)
+    dual_norm = ops.max(duals, axis=1)
     infeasible = dual_norm > l1
-    scale = tf.where(infeasible, l1 / tf.where(infeasible, dual_norm, 1), 1)
+    scale = ops.where(infeasible, l1 / ops.where(infeasible, dual_norm, 1), 1)
     primal = 0.5 * (rr + weighted_l2) + l1 * weighted_l1
     dual = -0.5 * scale**2 * (theta_rr + weighted_l2) + scale * theta_ry
     lasso = primal - dual
 
     penalised = factor > 0
-    corr2 = tf.reduce_sum(corr**2, axis=-1)
-    over_factor = tf.where(penalised, corr2 / tf.where(penalised, factor, 1), 0)
+    corr2 = ops.sum(corr**2, axis=-1)
+    over_factor = ops.where(penalised, corr2 / ops.where(penalised, factor, 1), 0)
     ridge = (
         0.5 * (rr + theta_rr + weighted_l2) - theta_ry
-        + tf.reduce_sum(over_factor, axis=1) / (2 * tf.where(l2 > 0, l2, 1))
+        + ops.sum(over_factor, axis=1) / (2 * ops.where(l2 > 0, l2, 1))
     )
-    ols = n * tf.reduce_sum(corr2, axis=1)
-    gap = tf.where(l1 > 0, lasso, tf.where(l2 > 0, ridge, ols))
+    ols = n * ops.sum(corr2, axis=1)
+    gap = ops.where(l1 > 0, lasso, ops.where(l2 > 0, ridge, ols))
     return gap, duals
