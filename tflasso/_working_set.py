@@ -231,6 +231,7 @@ class _Columns:
         self._single = None  # see single
         self._inverse_norms = None  # see inverse_norms
         self.power_work = 0  # of the power iterations on sets (see shares_curvature)
+        self._counts = None  # sparse X's stored entries per column (see _stored)
 
     def inverse_norms(self):
         """``1 / ||x_j||`` of the centred, weighted columns (0 for empty
@@ -325,8 +326,12 @@ class _Columns:
     def _stored(self, idx=None):
         """Stored entries of X's columns ``idx`` (all by default)."""
         X = self.design.X
-        if self.design.sparse:  # CSC: stored entries per column, no copy
-            return np.diff(X.indptr)[idx].sum() if idx is not None else X.nnz
+        if self.design.sparse:  # CSC: stored entries per column, counted once
+            if idx is None:
+                return X.nnz
+            if self._counts is None:
+                self._counts = np.diff(X.indptr)
+            return self._counts[idx].sum()
         return X.shape[0] * (X.shape[1] if idx is None else len(idx))
 
     @property
@@ -575,13 +580,12 @@ def _step(problem, y, penalty, start, columns, factor, duals):
             return None
         w = np.zeros_like(start)
         w[ws] = predicted
-        support = np.flatnonzero(w[:, 0])
+        support = ws[np.flatnonzero(predicted[:, 0])]
         residual = y - columns.matvec(support, w[support])
         corr = design.rmatvec(residual)[:, 0] / n
         terms = _lasso_duals(corr, penalty)
-        outside = np.ones(p, bool)
-        outside[ws] = False
-        violators = np.count_nonzero(terms[outside] > l1 * (1 + _polish._VIOLATION))
+        broken = terms > l1 * (1 + _polish._VIOLATION)
+        violators = np.count_nonzero(broken) - np.count_nonzero(broken[ws])  # outside ws
         if not violators:
             return w, residual, corr, terms
         start, duals = w, terms  # a set ranked by this pass, from this point
