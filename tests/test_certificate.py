@@ -86,3 +86,32 @@ def test_numpy_certificate_of_no_feature():
                                        np.zeros((1, 0, 1, 1)), 10.0)
     assert duals.shape == (1, 0, 1)
     np.testing.assert_allclose(gap, [[0.0]], atol=1e-15)
+
+
+def test_numpy_and_compiled_certificates_agree_on_a_batch(monkeypatch):
+    # Several data sets at once (cross-validation's folds, B > 1), with an
+    # unpenalised feature: each set's projection and gap its own.
+    rng = np.random.default_rng(7)
+    factor = np.ones(10)
+    factor[0] = 0.0
+    parts = []
+    for seed in (11, 12, 13):
+        X, y = make_problem(30 + seed, 10, seed=seed)
+        X, y = X - X.mean(axis=0), y - y.mean()
+        W = rng.standard_normal((10, 2, 1)) * (rng.random((10, 1, 1)) < 0.6)
+        parts.append(_certificate(X, y[:, None], W, [0.2, 0.05], 1.0, factor, False))
+    penalty, free = parts[0][0], parts[0][1]
+    free = type(free)(free.index, *(np.concatenate([p[1][i] for p in parts])
+                                    for i in range(1, 4)))
+    w, rr, ry, corr = (np.concatenate([p[i] for p in parts]) for i in range(2, 6))
+    n = 40.0  # (n enters the gap without an L1 or L2 part only)
+    monkeypatch.setattr(_programs, "_NUMPY_CERTIFY", 10**9)
+    gap_numpy, duals_numpy = _programs.certify(penalty, free, w, rr, ry, corr, n)
+    monkeypatch.setattr(_programs, "_NUMPY_CERTIFY", -1)
+    gap_tf, duals_tf = _programs.certify(penalty, free, w, rr, ry, corr, n)
+    assert gap_numpy.shape == (3, 2) and np.all(gap_numpy > 0)
+    np.testing.assert_allclose(gap_numpy, gap_tf, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(duals_numpy, duals_tf, rtol=1e-12, atol=1e-14)
+    for b, part in enumerate(parts):  # each set alone gives its own row
+        alone, _ = _programs.certify(*part[:6], n)
+        np.testing.assert_allclose(gap_numpy[b], alone[0], rtol=1e-12)
