@@ -231,7 +231,6 @@ class _Columns:
         self._single = None  # see single
         self._inverse_norms = None  # see inverse_norms
         self.power_work = 0  # of the power iterations on sets (see shares_curvature)
-        self._counts = None  # sparse X's stored entries per column (see _stored)
 
     def inverse_norms(self):
         """``1 / ||x_j||`` of the centred, weighted columns (0 for empty
@@ -326,12 +325,11 @@ class _Columns:
     def _stored(self, idx=None):
         """Stored entries of X's columns ``idx`` (all by default)."""
         X = self.design.X
-        if self.design.sparse:  # CSC: stored entries per column, counted once
+        if self.design.sparse:  # CSC: the columns' stored entries from indptr, no copy
             if idx is None:
                 return X.nnz
-            if self._counts is None:
-                self._counts = np.diff(X.indptr)
-            return self._counts[idx].sum()
+            idx = np.asarray(idx)
+            return int((X.indptr[idx + 1] - X.indptr[idx]).sum())
         return X.shape[0] * (X.shape[1] if idx is None else len(idx))
 
     @property
