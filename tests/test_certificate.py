@@ -115,3 +115,32 @@ def test_numpy_and_compiled_certificates_agree_on_a_batch(monkeypatch):
     for b, part in enumerate(parts):  # each set alone gives its own row
         alone, _ = _programs.certify(*part[:6], n)
         np.testing.assert_allclose(gap_numpy[b], alone[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("unpenalised", [0, 2])
+def test_gram_certificate_is_the_residuals(unpenalised):
+    # certify_gram makes the residual's statistics from G w: the same
+    # certificate as from the residual itself (and, for the lasso with
+    # every feature penalised, scikit-learn's gap recomputed from X and y).
+    X, y = make_problem(60, 14, seed=8)
+    X, y = X - X.mean(axis=0), y - y.mean()
+    n = len(y)
+    rng = np.random.default_rng(2)
+    alphas = [0.4, 0.08, 0.01]
+    W = rng.standard_normal((14, len(alphas), 1)) * (rng.random((14, 1, 1)) < 0.5)
+    factor = np.ones(14)
+    factor[:unpenalised] = 0.0
+    args = _certificate(X, y[:, None], W, alphas, 1.0, factor, False)
+    expected, duals = _programs.certify(*args)
+    gram = (X.T @ X)[None] / n
+    xty = np.repeat((X.T @ y)[:, None, None], len(alphas), axis=1)[None] / n
+    gap, duals_gram = _programs.certify_gram(
+        gram, xty, np.full((1, len(alphas)), y @ y / n), np.array([float(n)]), args[0],
+        args[1] if unpenalised else None, W[None])
+    np.testing.assert_allclose(gap, expected, rtol=1e-10)
+    np.testing.assert_allclose(duals_gram, duals, rtol=1e-10, atol=1e-14)
+    if not unpenalised:
+        for c, alpha in enumerate(alphas):
+            np.testing.assert_allclose(
+                gap[0, c], duality_gap(X, y, W[:, c, 0], alpha, fit_intercept=False),
+                rtol=1e-10)

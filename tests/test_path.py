@@ -106,14 +106,9 @@ def test_lasso_path_of_several_targets_is_the_multi_task_path(centred, precomput
     assert np.all(gaps <= 1e-10 * np.sum(Y**2) / len(Y) * 1.0001)
 
 
-def test_chunked_gram_path_runs_restricted_chunks_uncompiled_at_first(monkeypatch):
-    """A chunked Gram path (more than _CHUNK_FEATURES features) solves its
-    chunks on working sets whose sizes change from chunk to chunk: in a
-    process that has spent nothing on them yet, they run in graph mode (no
-    XLA compilation per size, each about a second of a first path), and the
-    path is still the exact one (gaps recomputed in numpy, scikit-learn's
-    coefficients)."""
-    from tflasso import _programs, _strategies
+def _chunk_calls(monkeypatch):
+    """(features, kind) of each Gram program call, as a list that fills."""
+    from tflasso import _programs
 
     monkeypatch.setattr(_programs, "_graph_seconds", {})
     calls = []  # (features, kind) of each Gram program call
@@ -131,14 +126,53 @@ def test_chunked_gram_path_runs_restricted_chunks_uncompiled_at_first(monkeypatc
 
     monkeypatch.setattr(_programs, "solve_gram", traced)
     monkeypatch.setattr(_programs, "_concrete", program)
-    X, y = make_problem(800, 400, n_informative=10, seed=11)
-    X, y = X - X.mean(axis=0), y - y.mean()
-    assert X.shape[1] > _strategies._CHUNK_FEATURES
-    alphas, coefs, gaps = lasso_path(X, y, alphas=30, eps=1e-1, precompute=True, tol=1e-10,
-                                     max_iter=100_000)
-    restricted = [kind for features, kind in calls if features < X.shape[1]]
-    assert restricted and all(kind is False for kind in restricted)
+    return calls
+
+
+def _chunked_path_is_exact(X, y, alphas, coefs):
     for k, a in enumerate(alphas):
         assert duality_gap(X, y, coefs[:, k], a, fit_intercept=False) <= 1e-9 * (y @ y) / 800
     theirs = sklearn_lasso_path(X, y, alphas=alphas, tol=1e-12, max_iter=100_000)[1]
     np.testing.assert_allclose(coefs, theirs, atol=1e-5 * np.abs(theirs).max())
+
+
+@pytest.fixture(scope="module")
+def chunked():
+    """A Gram path on more than _CHUNK_FEATURES features: solved in chunks."""
+    from tflasso import _strategies
+
+    X, y = make_problem(800, 400, n_informative=10, seed=11)
+    X, y = X - X.mean(axis=0), y - y.mean()
+    assert X.shape[1] > _strategies._CHUNK_FEATURES
+    return X, y
+
+
+def test_chunked_gram_path_runs_restricted_chunks_uncompiled_at_first(monkeypatch, chunked):
+    """A chunked Gram path's chunks are on working sets whose sizes change
+    from chunk to chunk: where the active-set steps do not finish a chunk,
+    in a process that has spent nothing on its size yet, it runs in graph
+    mode (no XLA compilation per size, each about a second of a first path),
+    and the path is still the exact one (gaps recomputed in numpy,
+    scikit-learn's coefficients)."""
+    from tflasso import _homotopy
+
+    calls = _chunk_calls(monkeypatch)
+    monkeypatch.setattr(_homotopy, "path", lambda *args, **kwargs: None)  # no steps
+    X, y = chunked
+    alphas, coefs, gaps = lasso_path(X, y, alphas=30, eps=1e-1, precompute=True, tol=1e-10,
+                                     max_iter=100_000)
+    restricted = [kind for features, kind in calls if features < X.shape[1]]
+    assert restricted and all(kind is False for kind in restricted)
+    _chunked_path_is_exact(X, y, alphas, coefs)
+
+
+def test_chunked_gram_path_chunks_finished_by_the_steps(monkeypatch, chunked):
+    """The same path with the active-set steps: each restricted chunk's exact
+    solutions are certified in numpy, at tol=1e-10, without a call of the
+    Gram program, and the path is the exact one."""
+    calls = _chunk_calls(monkeypatch)
+    X, y = chunked
+    alphas, coefs, gaps = lasso_path(X, y, alphas=30, eps=1e-1, precompute=True, tol=1e-10,
+                                     max_iter=100_000)
+    assert not [features for features, _ in calls if features < X.shape[1]]
+    _chunked_path_is_exact(X, y, alphas, coefs)

@@ -135,16 +135,18 @@ class WholeGram:
         self.gram, self.position = gram, np.arange(len(gram))
 
 
-def path(gram, xty, penalties):
+def path(gram, xty, penalties, start=None):
     """Predictions along a path of one Gram problem (``gram`` (p, p) and
     ``xty`` (p,) divided by n), each alpha from the last one's point on
-    every feature: ``(p, A)``, or None where this method does not apply.
-    After a support it cannot factorise, the last point stands for the
-    rest of the path (still a warm start)."""
+    every feature, the first from ``start`` (p,) (zeros by default):
+    ``(p, A)``, or None where this method does not apply. After a support
+    it cannot factorise, the last point stands for the rest of the path
+    (still a warm start)."""
     factor = Factor(WholeGram(gram), 1.0)
     every = np.arange(len(gram))
     out = np.zeros((len(gram), len(penalties)))
-    w, failed = np.zeros(len(gram)), False
+    w = np.zeros(len(gram)) if start is None else np.array(start, np.float64)
+    failed = False
     for a, penalty in enumerate(penalties):
         if not failed:
             predicted = predict(factor, every, w, penalty, xty)

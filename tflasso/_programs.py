@@ -1070,6 +1070,20 @@ def certify(penalty, free, w, rr, ry, corr, n):
     return gap.numpy(), duals.numpy()
 
 
+def certify_gram(gram, xty, yy, n, penalty, free, w):
+    """The duality gap ``(B, C)`` and dual terms of ``w`` (B, p, C, T) on
+    Gram problems (as :func:`solve_gram` takes them; ``free`` an
+    :class:`Unpenalised` or None): the residual's statistics from ``G w``,
+    as the Gram program's own gap check makes them."""
+    if free is None:
+        free = no_unpenalised(*w.shape)
+    gram_w = _batched_matmul(gram, w)
+    wq = np.sum(w * xty, axis=(1, 3))
+    rr = np.maximum(yy - 2 * wq + np.sum(w * gram_w, axis=(1, 3)), 0)
+    return certify(penalty, free, w, rr, yy - wq, xty - gram_w,
+                   np.asarray(n, np.float64)[:, None])
+
+
 def certify_residual(design, penalty, free, w, y, residual):
     """The duality gap ``(C,)`` and dual terms ``(p, C)`` of ``w`` (p, C, T)
     from its residual (n, C, T) on ``design``: one full pass ``X^T R``."""

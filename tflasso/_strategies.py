@@ -38,9 +38,9 @@ _MAX_GRAM_FEATURES = 4096
 # Paths on more features than this are solved in chunks of alphas on working
 # sets, warm-started along the path.
 _CHUNK_FEATURES = 256
-# Gram paths of at least this many features, whose (unit-diagonal) Gram
-# matrix has a condition number above _PREDICT_CONDITION, start from
-# predictions (see _gram_starts). Elsewhere FISTA's iterations on the whole
+# Unchunked Gram paths of at least this many features, whose (unit-diagonal)
+# Gram matrix has a condition number above _PREDICT_CONDITION, start from
+# predictions (see _gram_starts; chunks always do, see gram_path). Elsewhere FISTA's iterations on the whole
 # batch cost less than the predictions' numpy steps: diabetes (10 features)
 # LassoCV takes 10-12 ms in all; tall 200,000 x 200 (condition number 1.1)
 # LassoCV went 0.93 -> 1.19 s with predictions, while spectra 200 x 100
@@ -236,7 +236,15 @@ def gram_path(gram, xty, yy, n, alphas, l1_ratio, factor, positive, tol, max_ite
     solution's support and the features whose dual term breaks the
     optimality conditions at the chunk's smallest alpha. Features that still
     break them at the chunk's solutions are added and the chunk solved again;
-    once none does, the restricted duality gaps are the full ones.
+    once none does, the restricted duality gaps are the full ones. A
+    restricted chunk first takes the active-set steps along its alphas
+    (:func:`_gram_starts`, numpy); where a certificate in numpy accepts
+    them all, the chunk needs no call of the Gram program (each such alpha
+    counts one iteration), else FISTA goes on from them. Alternating in one
+    process (medians of 7), one-hot 10,000 x 4,060's path 441 -> 300 ms
+    (every chunk finished by the steps), rare terms' 252 -> 233 ms (its
+    tail, on every feature, is FISTA's), their LassoCV 2.83 -> 2.72 s and
+    3.61 -> 3.51 s.
     ``xla``: see :func:`tflasso._programs.solve_gram`. ``overwrite``: ``gram``
     may be scaled in place by the last solve when it is on every feature
     (see :func:`tflasso._programs.solve_gram`), for callers done with it.
@@ -245,25 +253,40 @@ def gram_path(gram, xty, yy, n, alphas, l1_ratio, factor, positive, tol, max_ite
     a = len(alphas)
     free = _free_of_gram(gram, xty, factor)
 
-    def solve(keep, chunk, start):
+    def solve(keep, chunk, start, predicted=None):
         # One copy of the restricted Gram matrices at most (none of all p).
         whole = len(keep) == p
         block = gram if whole else gram[:, keep[:, None], keep]
         sub_free = None
         if free is not None:
             sub_free = _free_of_gram(block, xty[:, keep], factor[keep])
+        penalty = make_penalty(alphas[chunk], l1_ratio, factor[keep], positive, len(chunk))
+        sub_xty = np.repeat(xty[:, keep], len(chunk), axis=2)
+        sub_yy, sub_tol = np.repeat(yy, len(chunk), axis=1), np.repeat(tol, len(chunk), axis=1)
+        if predicted is None and not whole:
+            predicted = _gram_starts(block, xty[:, keep], alphas[chunk], l1_ratio,
+                                     factor[keep], positive, start[:, :, 0, 0])
+        if predicted is not None:
+            # Exact active-set solutions, which a certificate in numpy may
+            # accept as they stand: no call of the Gram program (about 4 ms
+            # in graph mode for a chunk of 10 alphas on a few features).
+            gap, _ = _programs.certify_gram(block, sub_xty, sub_yy, n, penalty,
+                                            sub_free, predicted)
+            if np.all(gap <= sub_tol):
+                return predicted, gap, np.ones(gap.shape, np.int32)
+            start = predicted
         return _programs.solve_gram(
-            block, np.repeat(xty[:, keep], len(chunk), axis=2),
-            np.repeat(yy, len(chunk), axis=1), n,
-            make_penalty(alphas[chunk], l1_ratio, factor[keep], positive, len(chunk)),
-            sub_free, np.repeat(tol, len(chunk), axis=1), max_iter, start, xla=xla,
-            overwrite=overwrite and whole and chunk[-1] == a - 1,  # gram's last use
+            block, sub_xty, sub_yy, n, penalty, sub_free, sub_tol, max_iter, start,
+            xla=xla, overwrite=overwrite and whole and chunk[-1] == a - 1,  # gram's last use
             few_sizes=None if whole else _programs._CHUNK_SIZES,  # sizes change
         )
 
     if p <= _CHUNK_FEATURES:
-        return solve(np.arange(p), np.arange(a), _gram_starts(
-            gram, xty, alphas, l1_ratio, factor, positive))
+        every = np.arange(p)
+        if p >= _PREDICT_FEATURES and _condition(gram[0]) >= _PREDICT_CONDITION:
+            predicted = _gram_starts(gram, xty, alphas, l1_ratio, factor, positive)
+            return solve(every, np.arange(a), predicted, predicted)
+        return solve(every, np.arange(a), None)
     w = np.zeros((n_sets, p, a, t))
     gap, n_iter = np.zeros((n_sets, a)), np.zeros((n_sets, a), np.int32)
     previous = np.zeros((n_sets, p, 1, t))
@@ -302,16 +325,20 @@ def gram_path(gram, xty, yy, n, alphas, l1_ratio, factor, positive, tol, max_ite
     return w, gap, n_iter
 
 
-def _gram_starts(gram, xty, alphas, l1_ratio, factor, positive):
-    """Starts ``(B, p, A, 1)`` for a batch of one-task, ill-conditioned Gram
-    paths (see _PREDICT_FEATURES): each set's path of exact active-set
-    solutions (:func:`tflasso._homotopy.path`), which FISTA's first gap
-    check certifies or goes on from; None otherwise."""
+def _gram_starts(gram, xty, alphas, l1_ratio, factor, positive, start=None):
+    """Starts ``(B, p, A, 1)`` for a batch of one-task Gram paths: each
+    set's path of exact active-set solutions (:func:`tflasso._homotopy.path`)
+    from ``start`` (B, p) (zeros by default), which a certificate accepts or
+    FISTA goes on from; None where they do not apply (several tasks, no L1
+    part, unpenalised features under ``positive``, a first support that
+    cannot be factorised)."""
     n_sets, p, _, t = xty.shape
-    if t != 1 or p < _PREDICT_FEATURES or _condition(gram[0]) < _PREDICT_CONDITION:
+    if t != 1:
         return None
     penalties = [make_penalty(a, l1_ratio, factor, positive) for a in alphas]
-    starts = [_homotopy.path(gram[b], xty[b, :, 0, 0], penalties) for b in range(n_sets)]
+    starts = [_homotopy.path(gram[b], xty[b, :, 0, 0], penalties,
+                             None if start is None else start[b])
+              for b in range(n_sets)]
     if any(s is None for s in starts):
         return None
     return np.stack(starts)[..., None]
