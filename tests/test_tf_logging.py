@@ -62,4 +62,7 @@ def test_first_fit_prints_no_tensorflow_noise_unless_asked(level):
     if level is None:
         assert not [word for word in noise if word in result.stderr], result.stderr
     else:  # the user's own setting: TensorFlow says everything
-        assert all(word in result.stderr for word in noise), result.stderr
+        # Its first line and its info lines, on every machine; oneDNN's and
+        # cuInit's lines depend on the CPU and the drivers (an AMD EPYC
+        # printed neither).
+        assert all(word in result.stderr for word in noise[::3]), result.stderr
