@@ -234,6 +234,32 @@ def test_gram_path_predictions_are_the_exact_path():
     assert np.count_nonzero(starts[:, -1]) >= 5
 
 
+@pytest.mark.parametrize("fraction", [0.1, 0.01])
+def test_single_gram_fit_finished_by_the_steps_needs_no_program(monkeypatch, fraction):
+    # A single Gram-form fit on curves starts from the path's steps down to
+    # its alpha; where they reach the solution, the numpy certificate
+    # accepts it and the Gram program is never called: scikit-learn's
+    # coefficients, the gap recomputed in numpy within tol, the steps counted.
+    from sklearn.linear_model import Lasso as SklearnLasso
+
+    from tflasso import Lasso, _programs
+    from tflasso._reference import duality_gap
+
+    X, y = _curves(150, 80, seed=8)
+    alpha = fraction * np.max(np.abs(X.T @ y)) / len(y)
+    calls = []
+    monkeypatch.setattr(_programs, "solve_gram", lambda *a, **k: calls.append(1))
+    model = Lasso(alpha=alpha, precompute=True, tol=1e-8).fit(X, y)
+    assert calls == []
+    gap = duality_gap(X, y, model.coef_, alpha, fit_intercept=True)
+    assert gap <= 1e-8 * np.sum((y - y.mean()) ** 2) / len(y)
+    assert model.dual_gap_ == pytest.approx(gap, rel=1e-6, abs=1e-12)
+    reference = SklearnLasso(alpha=alpha, tol=1e-12, max_iter=1_000_000).fit(X, y)
+    np.testing.assert_allclose(model.coef_, reference.coef_,
+                               atol=1e-6 * np.abs(reference.coef_).max())
+    assert model.n_iter_ >= 1
+
+
 def test_ill_conditioned_gram_paths_start_from_predictions(monkeypatch):
     # The LassoCV folds' Gram paths on curves start from predictions that
     # FISTA's first gap check certifies: they agree with scikit-learn's
