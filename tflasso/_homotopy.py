@@ -145,7 +145,7 @@ def path(gram, xty, penalties, start=None):
     factor = Factor(WholeGram(gram), 1.0)
     every = np.arange(len(gram))
     out = np.zeros((len(gram), len(penalties)))
-    w = np.zeros(len(gram)) if start is None else np.array(start, np.float64)
+    w = np.zeros(len(gram)) if start is None else np.asarray(start, np.float64)
     failed = False
     for a, penalty in enumerate(penalties):
         if not failed:

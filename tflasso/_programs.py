@@ -199,6 +199,17 @@ def _project(free, rr, ry, corr):
     return (theta_rr, theta_ry), corr
 
 
+def _gram_statistics(w, xty, yy, gram_w):
+    """The residual's statistics ``(rr, ry, corr)`` of Gram problems (see
+    :func:`_certify`) from ``G w``: ``||R||^2 / n = yy - 2 w.q + w.Gw``
+    (at least 0), ``R.y / n = yy - w.q`` and ``X^T R / n = q - G w``; for
+    tensors (the Gram program's gap check) and numpy arrays alike."""
+    ops = _namespace.of(w)
+    wq = ops.sum(w * xty, axis=(1, 3))
+    rr = ops.maximum(yy - 2 * wq + ops.sum(w * gram_w, axis=(1, 3)), 0)
+    return rr, yy - wq, xty - gram_w
+
+
 def _certify(penalty, free, w, rr, ry, corr, n):
     """Duality gap ``(B, C)`` and feature dual terms ``(B, p, C)``."""
     theta, corr = _project(free, rr, ry, corr)
@@ -304,12 +315,9 @@ def _gram_program(data, free, penalty, controls, w0, one=False):
 
     def gap_at(v):
         v = tf.cast(v, tf.float64)
-        gram_v = product64(v)
-        vq = tf.reduce_sum(v * data.xty, axis=[1, 3])
-        rr = tf.maximum(data.yy - 2 * vq + tf.reduce_sum(v * gram_v, axis=[1, 3]), 0)
-        corr = (data.xty - gram_v) * scale
+        rr, ry, corr = _gram_statistics(v, data.xty, data.yy, product64(v))
         return _certify(
-            penalty64, free, v / scale, rr, data.yy - vq, corr, data.n[:, None]
+            penalty64, free, v / scale, rr, ry, corr * scale, data.n[:, None]
         )[0]
 
     shape = tf.shape(data.xty)
@@ -1073,15 +1081,12 @@ def certify(penalty, free, w, rr, ry, corr, n):
 def certify_gram(gram, xty, yy, n, penalty, free, w):
     """The duality gap ``(B, C)`` and dual terms of ``w`` (B, p, C, T) on
     Gram problems (as :func:`solve_gram` takes them; ``free`` an
-    :class:`Unpenalised` or None): the residual's statistics from ``G w``,
-    as the Gram program's own gap check makes them."""
+    :class:`Unpenalised` or None): the residual's statistics from ``G w``
+    (:func:`_gram_statistics`), as the Gram program's own gap check."""
     if free is None:
         free = no_unpenalised(*w.shape)
-    gram_w = _batched_matmul(gram, w)
-    wq = np.sum(w * xty, axis=(1, 3))
-    rr = np.maximum(yy - 2 * wq + np.sum(w * gram_w, axis=(1, 3)), 0)
-    return certify(penalty, free, w, rr, yy - wq, xty - gram_w,
-                   np.asarray(n, np.float64)[:, None])
+    rr, ry, corr = _gram_statistics(w, xty, yy, _batched_matmul(gram, w))
+    return certify(penalty, free, w, rr, ry, corr, np.asarray(n, np.float64)[:, None])
 
 
 def certify_residual(design, penalty, free, w, y, residual):

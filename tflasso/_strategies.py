@@ -294,7 +294,7 @@ def gram_path(gram, xty, yy, n, alphas, l1_ratio, factor, positive, tol, max_ite
         every = np.arange(p)
         if p >= _PREDICT_FEATURES and _condition(gram[0]) >= _PREDICT_CONDITION:
             predicted = _gram_starts(gram, xty, alphas, l1_ratio, factor, positive)
-            return solve(every, np.arange(a), predicted, predicted)
+            return solve(every, np.arange(a), None, predicted)
         return solve(every, np.arange(a), None)
     w = np.zeros((n_sets, p, a, t))
     gap, n_iter = np.zeros((n_sets, a)), np.zeros((n_sets, a), np.int32)
